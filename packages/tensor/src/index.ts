@@ -1,0 +1,29 @@
+/**
+ * @ml/tensor: n-d arrays with NumPy broadcasting, strided views, keyed randomness and a small
+ * backend interface. The CPU backend is built in; other backends (WebGPU) plug in with
+ * `setBackend` or per-tensor `backend` options.
+ *
+ * @example
+ * ```ts
+ * import { tensor, matmul } from '@ml/tensor';
+ * const a = tensor([[1, 2], [3, 4]]);
+ * console.log(await a.matmul(a).add(1).array()); // [[8, 11], [16, 23]]
+ * ```
+ * @packageDocumentation
+ */
+export type { Backend, BackendMemory, Capabilities, View } from './backend.js';
+export { CpuBackend, createCpuBackend } from './cpu/backend.js';
+export type { CpuKernel } from './cpu/backend.js';
+export type { DType, TypedArray } from './dtype.js';
+export { DTYPES, isFloat, isInteger, itemSize, promoteTypes } from './dtype.js';
+export type { MemoryInfo, OpHook, OpRecord } from './engine.js';
+export { addHook, apply, apply1, fromArray, getBackend, makeView, memory, removeHook, setBackend } from './engine.js';
+export { TensorError } from './errors.js';
+export * from './ops/index.js';
+export type { Meta } from './primitives.js';
+export { PRIMITIVE_NAMES, PRIMITIVES, windowOutput } from './primitives.js';
+export type { Im2colParams } from './primitives.js';
+export { keep, scope } from './scope.js';
+export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
+export { Tensor } from './tensor.js';
+export type { NestedArray } from './tensor.js';

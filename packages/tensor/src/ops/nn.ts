@@ -1,0 +1,38 @@
+/** Neural-network building blocks written in primitives: softmax and log-softmax. */
+import { floatType } from '../dtype.js';
+import { normalizeAxis } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { cast, div, exp, sub } from './elementwise.js';
+import { logsumexp, max, sum } from './reduce.js';
+
+/**
+ * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis`, with m = max(x) so that large logits
+ * cannot overflow. Integer inputs give float32.
+ * @example `tensor([3.2, 5.1, -1.7]).softmax()` → `[0.130, 0.869, 0.001]`
+ */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const ax = normalizeAxis('softmax', axis, x.rank);
+  const xf = cast(x, floatType(x.dtype));
+  const m = max(xf, ax, true);
+  const shifted = sub(xf, m);
+  const e = exp(shifted);
+  const s = sum(e, ax, true);
+  try {
+    return div(e, s);
+  } finally {
+    for (const t of [xf, m, shifted, e, s]) t.dispose();
+  }
+}
+
+/** log softmax(x) = x − logsumexp(x) along `axis`, stable for any logits. */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const ax = normalizeAxis('logSoftmax', axis, x.rank);
+  const xf = cast(x, floatType(x.dtype));
+  const lse = logsumexp(xf, ax, true);
+  try {
+    return sub(xf, lse);
+  } finally {
+    xf.dispose();
+    lse.dispose();
+  }
+}

@@ -1,0 +1,25 @@
+import { test, expect } from 'vitest';
+import { tensor, arange, matmul, memory, scope, einsum, zeros } from '../src/index.js';
+test('smoke', () => {
+  const a = tensor([[1, 2], [3, 4]]);
+  expect(a.matmul(a).add(1).arraySync()).toEqual([[8, 11], [16, 23]]);
+  const x = arange(12).reshape([3, 4]);
+  expect(x.transpose().contiguous().arraySync()).toEqual([[0,4,8],[1,5,9],[2,6,10],[3,7,11]]);
+  expect(x.slice('1:, ::-2').arraySync()).toEqual([[7,5],[11,9]]);
+  expect(x.sum(0).arraySync()).toEqual([12,15,18,21]);
+  expect(x.sum(1, true).arraySync()).toEqual([[6],[22],[38]]);
+  expect(x.cast('float32').softmax().sum(-1).arraySync()).toEqual([1,1,1].map(v=>expect.closeTo(v, 6)));
+  expect(einsum('ij,jk->ik', x.cast('float32'), x.cast('float32').transpose()).arraySync()).toEqual(matmul(x, x.transpose()).arraySync());
+  expect(einsum('ii', arange(9).reshape([3,3])).arraySync()).toEqual(12);
+  const before = memory().tensors;
+  const r = scope(() => tensor([1,2,3]).mul(2).add(1).relu().sum());
+  expect(r.arraySync()).toEqual(15);
+  expect(memory().tensors).toBe(before + 1);
+  expect(() => tensor([[1,2],[3]])).toThrow(/ragged/);
+  expect(() => matmul(zeros([2,3]), zeros([4,5]))).toThrow('matmul: cannot multiply (2, 3) by (4, 5)');
+  const s = tensor([3, 1, 2]).sort();
+  expect(s.arraySync()).toEqual([1,2,3]);
+  expect(tensor([3, 1, 2]).topk(2).indices.arraySync()).toEqual([0,2]);
+  expect(tensor([1.5, 2.5, -0.5]).round().arraySync()).toEqual([2, 2, -0]);
+  expect(tensor([[1,2],[3,4]]).tril().arraySync()).toEqual([[1,0],[3,4]]);
+});
