@@ -27,3 +27,4 @@ export { keep, scope } from './scope.js';
 export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';
 export { Tensor } from './tensor.js';
 export type { NestedArray } from './tensor.js';
+export * from './io/index.js';
