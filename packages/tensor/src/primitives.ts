@@ -16,7 +16,8 @@ export interface Meta {
   readonly dtype: DType;
 }
 
-type Rule = (op: string, inputs: readonly Meta[], params: any) => Meta[];
+/** A primitive's shape/dtype rule: validates inputs and params, returns the outputs' metadata. */
+export type Rule = (op: string, inputs: readonly Meta[], params: any) => Meta[];
 
 /** Elementwise ops of one input whose output has the input's dtype. */
 export const UNARY_SAME = ['neg', 'abs', 'sign', 'floor', 'ceil', 'round', 'copy'] as const;

@@ -8,6 +8,7 @@ import type { DType, TypedArray } from './dtype.js';
 import { countTensor } from './engine.js';
 import { fail, fmt } from './errors.js';
 import * as ops from './ops/index.js';
+import { readData, readDataSync, toNested } from './ops/read.js';
 import type { IndexSpec } from './ops/shape.js';
 import type { TensorOrScalar } from './ops/elementwise.js';
 import { forgetTensor } from './scope.js';
@@ -16,7 +17,7 @@ import { isContiguous, sizeOf } from './shape.js';
 /** A nested JS array of numbers or booleans, as returned by `array()`. */
 export type NestedArray = number | boolean | NestedArray[];
 
-/** A backend buffer shared by a tensor and its views; freed when the last one is disposed. */
+/** @internal A backend buffer shared by a tensor and its views; freed when the last one is disposed. */
 export class StorageRef {
   refs = 0;
   constructor(
@@ -109,23 +110,23 @@ export class Tensor {
   /** The elements in row-major order, as a new typed array (bool → Uint8Array of 0/1). */
   async data(): Promise<TypedArray> {
     this.#check('data');
-    return ops.readData(this);
+    return readData(this);
   }
 
   /** Like `data()` but synchronous; only on backends that can (the CPU backend). */
   dataSync(): TypedArray {
     this.#check('dataSync');
-    return ops.readDataSync(this);
+    return readDataSync(this);
   }
 
   /** The elements as nested JS arrays (a number or boolean for a 0-d tensor). */
   async array(): Promise<NestedArray> {
-    return ops.toNested(this, await this.data());
+    return toNested(this, await this.data());
   }
 
   /** Like `array()` but synchronous (CPU backend only). */
   arraySync(): NestedArray {
-    return ops.toNested(this, this.dataSync());
+    return toNested(this, this.dataSync());
   }
 
   /** The single element of a one-element tensor. */

@@ -3,6 +3,5 @@ export * from './elementwise.js';
 export * from './indexing.js';
 export * from './linalg.js';
 export * from './nn.js';
-export * from './read.js';
 export * from './reduce.js';
 export * from './shape.js';

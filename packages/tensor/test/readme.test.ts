@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+describe('README', () => {
+  it('shows examples/quickstart.ts verbatim', () => {
+    const readme = readFileSync(here('../README.md'), 'utf8');
+    const example = readFileSync(here('../examples/quickstart.ts'), 'utf8');
+    expect(readme).toContain(example.trim());
+  });
+
+  it('runs the quickstart and prints what the comments say', async () => {
+    const lines: unknown[][] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args));
+    try {
+      const { p, y } = await import('../examples/quickstart.js');
+      expect(lines[0][0]).toEqual([[11, 22, 33], [14, 25, 36]]);
+      expect(lines[1][0]).toEqual([[7, 11], [6, 10], [5, 9], [4, 8]]);
+      expect(lines[2][0]).toEqual([6, 15]);
+      const probs = (await p.array()) as number[];
+      expect(probs[0]).toBeCloseTo(0.13, 2);
+      expect(probs[1]).toBeCloseTo(0.869, 2);
+      expect(Math.abs(Number(lines[4][0]))).toBeLessThan(0.1);
+      expect(Number(lines[4][1])).toBeGreaterThan(0.9);
+      expect(Number(lines[4][1])).toBeLessThan(1.1);
+      expect(await y.item()).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
