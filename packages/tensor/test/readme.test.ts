@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import { PRIMITIVE_NAMES } from '../src/index.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -29,5 +30,11 @@ describe('README', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('docs/architecture.md lists every primitive in the op table', () => {
+    const doc = readFileSync(here('../../../docs/architecture.md'), 'utf8');
+    const missing = PRIMITIVE_NAMES.filter((op) => !new RegExp(`\\b${op}\\b`).test(doc));
+    expect(missing).toEqual([]);
   });
 });
