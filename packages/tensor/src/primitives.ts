@@ -101,7 +101,10 @@ export interface Im2colParams {
   stride: [number, number];
   padding: [number, number];
   dilation: [number, number];
-  /** Value read outside the input (0 for conv, -Infinity for max pooling). */
+  /**
+   * Value read outside the input (0 for conv, −∞ for max pooling). It is stored like any value of
+   * the output dtype, so integer dtypes need a finite value (−2³¹ for int32 max pooling).
+   */
   padValue: number;
 }
 
@@ -181,10 +184,11 @@ const rules: Record<string, Rule> = {
     return [{ shape: [n, c * p.kernel[0] * p.kernel[1], oh * ow], dtype: x.dtype }];
   },
   col2im: (op, [cols], p: Im2colParams & { size: [number, number] }) => {
+    if (cols.shape.length !== 3) fail(op, `expects columns (N, C·kh·kw, L), got ${fmt(cols.shape)}`);
     const [n, ckk, l] = cols.shape;
     const kk = p.kernel[0] * p.kernel[1];
     const [oh, ow] = windowOutput(op, p.size[0], p.size[1], p);
-    if (cols.shape.length !== 3 || ckk % kk !== 0 || l !== oh * ow) {
+    if (ckk % kk !== 0 || l !== oh * ow) {
       fail(op, `columns ${fmt(cols.shape)} do not match kernel ${fmt(p.kernel)} and size ${fmt(p.size)}`);
     }
     return [{ shape: [n, ckk / kk, p.size[0], p.size[1]], dtype: cols.dtype }];

@@ -1,5 +1,6 @@
 /** Every CPU kernel by primitive name. */
 import type { CpuKernel } from './backend.js';
+import { CONV_KERNELS } from './conv.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { LINALG_KERNELS } from './linalg.js';
 import { matmulKernel } from './matmul.js';
@@ -12,6 +13,7 @@ export const CPU_KERNELS: Readonly<Record<string, CpuKernel>> = {
   ...REDUCE_KERNELS,
   ...MOVEMENT_KERNELS,
   ...LINALG_KERNELS,
+  ...CONV_KERNELS,
   ...RANDOM_KERNELS,
   matmul: matmulKernel,
 };

@@ -76,24 +76,36 @@ export const matmulKernel: CpuKernel = ([a, b], [out]) => {
   const batchShape = a.shape.slice(0, -2);
   const batches = sizeOf(batchShape);
   const o = out.storage;
-  const ap = new Float64Array(k * R);
+  const rowPanels = Math.ceil(m / R);
+  const ap = new Float64Array(rowPanels * k * R);
   const bp = new Float64Array(Math.ceil(n / C) * k * C);
   const idx = new Array<number>(batchShape.length).fill(0);
+  // a broadcast operand (stride 0 over the batch, e.g. conv weights) is packed only once
+  let packedA = -1;
+  let packedB = -1;
   for (let bt = 0; bt < batches; bt++) {
-    // storage offsets of this batch item in a and b
     let aOff = a.offset;
     let bOff = b.offset;
     for (let d = 0; d < batchShape.length; d++) {
       aOff += idx[d] * a.strides[d];
       bOff += idx[d] * b.strides[d];
     }
-    packB(b.storage, bOff, b.strides[rank - 2], b.strides[rank - 1], k, n, bp);
+    if (bOff !== packedB) {
+      packB(b.storage, bOff, b.strides[rank - 2], b.strides[rank - 1], k, n, bp);
+      packedB = bOff;
+    }
+    if (aOff !== packedA) {
+      for (let p = 0; p < rowPanels; p++) {
+        packA(a.storage, aOff, a.strides[rank - 2], a.strides[rank - 1], p * R, m, k, ap.subarray(p * k * R, (p + 1) * k * R));
+      }
+      packedA = aOff;
+    }
     const oOff = bt * m * n;
-    for (let i0 = 0; i0 < m; i0 += R) {
-      packA(a.storage, aOff, a.strides[rank - 2], a.strides[rank - 1], i0, m, k, ap);
+    for (let i0 = 0, p = 0; i0 < m; i0 += R, p++) {
+      const panel = ap.subarray(p * k * R, (p + 1) * k * R);
       const rows = Math.min(R, m - i0);
-      for (let j0 = 0, p = 0; j0 < n; j0 += C, p++) {
-        microKernel(ap, bp, p * k * C, k, o, oOff + i0 * n + j0, n, rows, Math.min(C, n - j0));
+      for (let j0 = 0, q = 0; j0 < n; j0 += C, q++) {
+        microKernel(panel, bp, q * k * C, k, o, oOff + i0 * n + j0, n, rows, Math.min(C, n - j0));
       }
     }
     for (let d = batchShape.length - 1; d >= 0; d--) {

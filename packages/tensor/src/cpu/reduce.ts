@@ -63,29 +63,50 @@ const REDUCERS: Record<string, Reducer> = {
   },
 };
 
-/** Sum over a dense prefix of dims: accumulates whole rows, which reads memory in order. */
-function sumLeading(x: CpuView, rows: number, out: TypedArray): void {
-  const data = dense(x);
-  const cols = out.length;
-  const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) acc[c] += data[base + c];
+/**
+ * Reduces the middle dim of a dense (outer, r, inner) array with inner > 1 by combining whole
+ * rows, which reads memory in order (sum over a batch, max over a pooling window...).
+ */
+function reduceMiddle(op: string, data: TypedArray, outer: number, r: number, inner: number, out: TypedArray): void {
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * r * inner;
+    if (op === 'sum') acc.fill(0);
+    else if (op === 'prod') acc.fill(1);
+    else for (let c = 0; c < inner; c++) acc[c] = data[base + c];
+    for (let j = 0; j < r; j++) {
+      const row = base + j * inner;
+      if (op === 'sum') for (let c = 0; c < inner; c++) acc[c] += data[row + c];
+      else if (op === 'prod') for (let c = 0; c < inner; c++) acc[c] *= data[row + c];
+      else if (op === 'max') {
+        for (let c = 0; c < inner; c++) {
+          const v = data[row + c];
+          if (v > acc[c] || v !== v) acc[c] = v; // once NaN, no comparison replaces it
+        }
+      } else {
+        for (let c = 0; c < inner; c++) {
+          const v = data[row + c];
+          if (v < acc[c] || v !== v) acc[c] = v;
+        }
+      }
+    }
+    out.set(acc, o * inner);
   }
-  out.set(acc);
 }
 
 function reduceKernel(op: string): CpuKernel {
   const reducer = REDUCERS[op];
   return ([x], [out], { axes }: { axes: number[] }) => {
     const o = out.storage;
-    const isPrefix = axes.every((a, i) => a === i);
-    if (op === 'sum' && isPrefix && axes.length > 0 && isDense(x)) {
-      sumLeading(x, sizeOf(axes.map((a) => x.shape[a])), o);
+    const run = axes.length > 0 && axes.every((a, i) => a === axes[0] + i);
+    const inner = run ? sizeOf(x.shape.slice(axes[axes.length - 1] + 1)) : 1;
+    if (run && inner > 1 && isDense(x)) {
+      const r = sizeOf(axes.map((a) => x.shape[a]));
+      reduceMiddle(op, dense(x), sizeOf(x.shape.slice(0, axes[0])), r, inner, o);
       return;
     }
-    const { data, outer, inner } = moveAxesLast(x, axes);
-    for (let i = 0; i < outer; i++) o[i] = reducer(data, i * inner, inner);
+    const { data, outer, inner: n } = moveAxesLast(x, axes);
+    for (let i = 0; i < outer; i++) o[i] = reducer(data, i * n, n);
   };
 }
 
