@@ -38,7 +38,10 @@ export type OpHook = (record: OpRecord) => void;
 
 const hooks: OpHook[] = [];
 
-/** Installs a hook until {@link removeHook}; hooks run innermost (last added) first. */
+/**
+ * Installs a hook until {@link removeHook}. Hooks run in the order they were added (outermost
+ * first), so an outer transform has seen an op's outputs before an inner one reacts to them.
+ */
 export function addHook(hook: OpHook): void {
   hooks.push(hook);
 }
@@ -49,7 +52,7 @@ export function removeHook(hook: OpHook): void {
 }
 
 function notify(record: OpRecord): void {
-  for (let i = hooks.length - 1; i >= 0; i--) hooks[i](record);
+  for (const h of [...hooks]) h(record);
 }
 
 const liveTensors = new Map<Backend, number>();
@@ -128,14 +131,22 @@ export function apply(op: string, inputs: readonly Tensor[], params: Record<stri
   }
   const be = inputs[0]?.backend ?? backend ?? getBackend();
   for (const [i, t] of inputs.entries()) {
-    if (t.backend !== be) fail(op, `input ${i} is on backend "${t.backend.name}" but input 0 is on "${be.name}"`);
+    if (t.backend !== be) {
+      const same = t.backend.name === be.name ? ' (a different instance)' : '';
+      fail(op, `input ${i} is on backend "${t.backend.name}"${same} but input 0 is on "${be.name}"`);
+    }
   }
   const metas = rule(op, inputs, params);
   for (const m of metas) checkDtype(op, be, m.dtype);
   if (!be.hasKernel(op)) fail(op, `backend "${be.name}" has no kernel for primitive "${op}"`);
   const outputs = metas.map((m) => newTensor(be, m.dtype, m.shape));
   if (outputs.some((o) => o.size > 0)) {
-    be.run(op, inputs.map(viewOf), outputs.map(viewOf), params);
+    try {
+      be.run(op, inputs.map(viewOf), outputs.map(viewOf), params);
+    } catch (e) {
+      for (const o of outputs) o.dispose(); // a kernel that rejects its data must not leak its outputs
+      throw e;
+    }
   }
   if (hooks.length) notify({ op, inputs, params, outputs });
   return outputs;
@@ -144,6 +155,47 @@ export function apply(op: string, inputs: readonly Tensor[], params: Record<stri
 /** Runs a single-output primitive. */
 export function apply1(op: string, inputs: readonly Tensor[], params: Record<string, any> = {}, backend?: Backend): Tensor {
   return apply(op, inputs, params, backend)[0];
+}
+
+/**
+ * @internal A second tensor object over the same elements (no copy): a reference that keeps the
+ * buffer alive. By default it is invisible to hooks and scopes (autograd saves tensors this way,
+ * and `stopGradient` makes constants so). `notify` reports it to hooks as an identity `reshape`;
+ * `track` lets the current scope own it. Dispose it when done.
+ */
+export function alias(x: Tensor, opts: { notify?: boolean; track?: boolean } = {}): Tensor {
+  if (x.isDisposed) fail('alias', `input (shape ${fmt(x.shape)}) was disposed`);
+  const t = new Tensor(x.ref, x.shape, x.strides, x.offset);
+  if (opts.track) trackTensor(t);
+  if (opts.notify && hooks.length) notify({ op: 'reshape', inputs: [x], params: { shape: x.shape }, outputs: [t] });
+  return t;
+}
+
+const disposeHooks: ((t: Tensor) => void)[] = [];
+
+/** @internal Calls `hook` whenever a tensor is disposed (autograd frees graph nodes this way). */
+export function addDisposeHook(hook: (t: Tensor) => void): void {
+  disposeHooks.push(hook);
+}
+
+export function removeDisposeHook(hook: (t: Tensor) => void): void {
+  const i = disposeHooks.lastIndexOf(hook);
+  if (i >= 0) disposeHooks.splice(i, 1);
+}
+
+/** @internal Called by Tensor.dispose. */
+export function notifyDispose(t: Tensor): void {
+  for (const h of disposeHooks) h(t);
+}
+
+/**
+ * @internal Throws, naming `op`, if any of `inputs` was disposed. Ops built from other ops call it
+ * first, so the error names the op the caller used rather than an inner one.
+ */
+export function assertAlive(op: string, ...inputs: readonly Tensor[]): void {
+  for (const [i, t] of inputs.entries()) {
+    if (t.isDisposed) fail(op, `input ${i} (shape ${fmt(t.shape)}) was disposed`);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ export type { CpuKernel } from './cpu/backend.js';
 export type { DType, TypedArray } from './dtype.js';
 export { DTYPES, isFloat, isInteger, itemSize, promoteTypes } from './dtype.js';
 export type { MemoryInfo, OpHook, OpRecord } from './engine.js';
-export { addHook, apply, apply1, fromArray, getBackend, makeView, memory, removeHook, setBackend } from './engine.js';
+export { addDisposeHook, addHook, alias, apply, apply1, fromArray, getBackend, makeView, memory, removeDisposeHook, removeHook, setBackend } from './engine.js';
 export { TensorError } from './errors.js';
 export * from './ops/index.js';
 export * from './ops/linalg-solvers.js';

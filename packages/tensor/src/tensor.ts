@@ -5,7 +5,7 @@
  */
 import type { Backend } from './backend.js';
 import type { DType, TypedArray } from './dtype.js';
-import { countTensor } from './engine.js';
+import { countTensor, notifyDispose } from './engine.js';
 import { fail, fmt } from './errors.js';
 import * as ops from './ops/index.js';
 import { readData, readDataSync, toNested } from './ops/read.js';
@@ -42,6 +42,13 @@ export class Tensor {
   /** @internal */
   readonly ref: StorageRef;
   #disposed = false;
+  /**
+   * Whether gradients flow to this tensor in PyTorch-style training (`backward(loss)` fills
+   * `grad`). Set it through @ml/autograd's `requiresGrad(t)`, which also starts recording.
+   */
+  requiresGrad = false;
+  /** The gradient accumulated by @ml/autograd's `backward()`, or null. */
+  grad: Tensor | null = null;
   /** @internal marks tensors for structure walks without importing this class. */
   readonly __isTensor = true;
 
@@ -101,6 +108,7 @@ export class Tensor {
     forgetTensor(this);
     countTensor(this.ref.backend, -1);
     if (--this.ref.refs === 0) this.ref.backend.free(this.ref.storage);
+    notifyDispose(this);
   }
 
   [Symbol.dispose](): void {

@@ -1,0 +1,45 @@
+/** Anomaly mode: stop at the first op that turns finite values into NaN or Infinity. */
+import { addHook, isFloat, removeHook } from '@ml/tensor';
+import type { OpRecord, Tensor } from '@ml/tensor';
+import { backwardState } from './level.js';
+
+function firstNonFinite(t: Tensor): number {
+  if (!isFloat(t.dtype) || t.size === 0) return -1;
+  const data = t.dataSync();
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+const check = (r: OpRecord): void => {
+  if (!r.inputs.every((t) => t.backend.readSync)) return;
+  for (const out of r.outputs) {
+    const at = firstNonFinite(out);
+    if (at < 0) continue;
+    if (r.inputs.some((t) => firstNonFinite(t) >= 0)) return; // it came in that way: not this op's fault
+    const value = out.dataSync()[at];
+    const where = backwardState.op ? ` in the backward pass of "${backwardState.op}"` : '';
+    throw new Error(
+      `anomaly: "${r.op}"${where} produced ${value} at element ${at} of its output (shape (${out.shape.join(', ')})) from finite inputs ` +
+        `(shapes ${r.inputs.map((t) => `(${t.shape.join(', ')})`).join(', ')})`,
+    );
+  }
+};
+
+/**
+ * Runs `fn` (sync or async) checking every op, forward and backward: the first op that produces a
+ * NaN or ±Infinity from finite inputs throws an error naming it. Slow (it reads every result);
+ * for debugging. Needs a backend with synchronous reads (the CPU backend).
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  addHook(check);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    removeHook(check);
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(() => removeHook(check)) as T;
+  removeHook(check);
+  return result;
+}

@@ -1,0 +1,93 @@
+/** Custom gradients, stopGradient and activation checkpointing. */
+import { alias, keep } from '@ml/tensor';
+import type { Tensor } from '@ml/tensor';
+import { leaves } from './pytree.js';
+import { activeForwardLevels, activeLevels, noGrad } from './state.js';
+import { vjpWith } from './transforms.js';
+
+/**
+ * Treats `x` as a constant: the result has x's values, and no gradient flows through it.
+ * @example `loss = mse(pred, stopGradient(target))`
+ */
+export function stopGradient(x: Tensor): Tensor {
+  return alias(x, { track: true });
+}
+
+/** Records one node in every active reverse level whose gradient rule is `backward`. */
+function recordEverywhere(
+  op: string,
+  inputs: Tensor[],
+  outputs: Tensor[],
+  backward: (cotangents: readonly Tensor[]) => (Tensor | null)[],
+  onRelease?: () => void,
+): void {
+  const levels = activeLevels.filter((l) => inputs.some((t) => l.isTracked(t)));
+  let pending = levels.length;
+  const release = () => {
+    if (--pending === 0) onRelease?.();
+  };
+  if (pending === 0) onRelease?.();
+  for (const level of levels) {
+    level.record(op, inputs, outputs, {}, { save: { inputs: false, outputs: false }, vjp: (_ctx, gs) => backward(gs) }, release);
+  }
+}
+
+/**
+ * A function with a hand-written gradient. `forward(...xs)` returns `[output, residuals]` (any
+ * tensors the backward needs); `backward(residuals, cotangent)` returns one cotangent per input
+ * (null for none). The forward's own ops are not recorded.
+ *
+ * @example
+ * ```ts
+ * // clip the gradient of x ↦ x² to [−1, 1]
+ * const square = customVjp(
+ *   (x: Tensor) => [x.square(), x] as const,
+ *   (x, g) => [g.mul(x).mul(2).clip(-1, 1)],
+ * );
+ * ```
+ */
+export function customVjp<Args extends Tensor[], R extends Tensor, Res>(
+  forward: (...xs: Args) => readonly [R, Res],
+  backward: (residuals: Res, cotangent: Tensor) => (Tensor | null)[],
+): (...xs: Args) => R {
+  return (...xs: Args) => {
+    if (activeForwardLevels.some((l) => xs.some((t) => l.tangentOf(t)))) {
+      throw new Error('customVjp: a function with a custom vjp cannot be differentiated in forward mode (jvp)');
+    }
+    const [out, residuals] = noGrad(() => forward(...xs));
+    keep(residuals);
+    const saved = leaves(residuals);
+    recordEverywhere('customVjp', xs, [out], ([g]) => backward(residuals, g), () => {
+      for (const t of saved) if (!xs.includes(t) && t !== out) t.dispose();
+    });
+    return out;
+  };
+}
+
+/**
+ * Activation checkpointing: `checkpoint(f)` computes the same values and gradients as `f`, but
+ * saves only f's inputs; the backward pass runs f again to get the intermediates it needs. Trades
+ * compute for memory on deep models.
+ */
+export function checkpoint<Args extends Tensor[], R extends Tensor>(f: (...xs: Args) => R): (...xs: Args) => R {
+  return (...xs: Args) => {
+    const reverse = activeLevels.some((l) => xs.some((t) => l.isTracked(t)));
+    const forward = activeForwardLevels.some((l) => xs.some((t) => l.tangentOf(t)));
+    if (!reverse || forward) return f(...xs); // nothing to save, or tangents must flow through f
+    const out = noGrad(() => f(...xs));
+    const saved = xs.map((x) => alias(x));
+    recordEverywhere(
+      'checkpoint',
+      xs,
+      [out],
+      ([g]) => {
+        const [y, pullback] = vjpWith({ op: 'checkpoint' }, f, ...(saved as Args));
+        y.dispose();
+        return pullback(g) as Tensor[];
+      },
+      () => saved.forEach((s) => s.dispose()),
+    );
+    return out;
+  };
+}
+
