@@ -120,7 +120,11 @@ function toTyped(op: string, values: TypedArray | number[], dtype: DType): Typed
  * @example `full([2, 3], 7, { dtype: 'int32' })`
  */
 export function full(shape: readonly number[], value: number | boolean, opts: CreateOptions = {}): Tensor {
-  const op = 'full';
+  return filled('full', shape, value, opts);
+}
+
+/** `full`, with errors naming `op` (zeros, ones...). */
+function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreateOptions): Tensor {
   const s = checkShape(op, shape);
   const dtype = opts.dtype !== undefined ? checkDType(op, opts.dtype) : typeof value === 'boolean' ? 'bool' : 'float32';
   const v = Number(value);
@@ -130,12 +134,12 @@ export function full(shape: readonly number[], value: number | boolean, opts: Cr
 
 /** A tensor of zeros (float32 unless `dtype` says otherwise). */
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 /** A tensor of ones (float32 unless `dtype` says otherwise). */
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 /** Zeros with the shape, dtype and backend of `x` (each overridable). */

@@ -4,8 +4,8 @@
  */
 import type { Backend } from '../backend.js';
 import type { DType } from '../dtype.js';
-import { arithmeticType, floatType, isFloat, promoteTypes, promoteWithScalar } from '../dtype.js';
-import { apply1, getBackend } from '../engine.js';
+import { arithmeticType, floatType, isDType, isFloat, promoteTypes, promoteWithScalar } from '../dtype.js';
+import { apply1, assertAlive, getBackend } from '../engine.js';
 import { fail } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -16,12 +16,15 @@ export type TensorOrScalar = Tensor | number | boolean;
 
 /** Casts `x` to `dtype`; returns a view (no copy) when the dtype already matches. */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (!isDType(dtype)) fail('cast', `unknown dtype ${String(dtype)} (expected float32, float64, int32, uint8 or bool)`);
+  assertAlive('cast', x);
   if (x.dtype === dtype) return makeIdentityView('cast', x);
   return apply1('cast', [x], { dtype });
 }
 
 /** A copy of `x` in its own contiguous buffer. */
 export function clone(x: Tensor): Tensor {
+  assertAlive('clone', x);
   return apply1('copy', [x]);
 }
 
@@ -32,6 +35,7 @@ export function scalarTensor(value: number | boolean, dtype: DType, backend: Bac
 
 /** Runs `op` after casting to `dtype` if needed, disposing the temporary cast. */
 function withDtype(op: string, x: Tensor, dtype: DType, params: object = {}): Tensor {
+  assertAlive(op, x);
   if (x.dtype === dtype) return apply1(op, [x], params as Record<string, unknown>);
   const c = apply1('cast', [x], { dtype });
   try {
@@ -104,8 +108,9 @@ function checkOperand(op: string, v: TensorOrScalar, name: string): void {
 }
 
 /** @internal Converts, casts to `dtype` and broadcasts two operands; temps must be disposed. */
-export function prepareOperands(op: string, operands: TensorOrScalar[], dtype: DType): { inputs: Tensor[]; temps: Tensor[] } {
-  const backend = (operands.find((v) => v instanceof Tensor) as Tensor | undefined)?.backend ?? getBackend();
+export function prepareOperands(op: string, operands: TensorOrScalar[], dtype: DType, fallback?: Backend): { inputs: Tensor[]; temps: Tensor[] } {
+  assertAlive(op, ...operands.filter((v): v is Tensor => v instanceof Tensor));
+  const backend = (operands.find((v) => v instanceof Tensor) as Tensor | undefined)?.backend ?? fallback ?? getBackend();
   const temps: Tensor[] = [];
   let inputs = operands.map((v) => {
     if (!(v instanceof Tensor)) {
@@ -114,7 +119,6 @@ export function prepareOperands(op: string, operands: TensorOrScalar[], dtype: D
       return s;
     }
     if (v.dtype === dtype) return v;
-    if (v.isDisposed) fail(op, `input (shape ${v.shape.join(', ')}) was disposed`);
     const c = apply1('cast', [v], { dtype });
     temps.push(c);
     return c;
@@ -191,17 +195,18 @@ export function where(condition: Tensor, a: TensorOrScalar, b: TensorOrScalar): 
   checkOperand(op, a, 'a');
   checkOperand(op, b, 'b');
   const dtype = resultType(a, b);
-  // cast a and b to their common dtype, then broadcast all three together
-  const values = prepareOperands(op, [a, b], dtype);
-  const shape = broadcastShapes(op, condition.shape, values.inputs[0].shape);
+  assertAlive(op, condition);
+  // cast a and b to their common dtype (scalars on the condition's backend), then broadcast all three together
+  const values = prepareOperands(op, [a, b], dtype, condition.backend);
   const temps = [...values.temps];
-  const expand = (t: Tensor): Tensor => {
-    if (shapesEqual(t.shape, shape)) return t;
-    const e = expandTo(op, t, shape);
-    temps.push(e);
-    return e;
-  };
   try {
+    const shape = broadcastShapes(op, condition.shape, values.inputs[0].shape);
+    const expand = (t: Tensor): Tensor => {
+      if (shapesEqual(t.shape, shape)) return t;
+      const e = expandTo(op, t, shape);
+      temps.push(e);
+      return e;
+    };
     return apply1(op, [expand(condition), expand(values.inputs[0]), expand(values.inputs[1])]);
   } finally {
     for (const t of temps) t.dispose();
@@ -215,6 +220,7 @@ export const reciprocal = (x: Tensor): Tensor => div(1, x);
 
 /** max(x, 0), as `where(x > 0, x, 0)`: the gradient at 0 is 0 (PyTorch's choice). */
 export function relu(x: Tensor): Tensor {
+  assertAlive('relu', x);
   const mask = gt(x, 0);
   try {
     return where(mask, x, 0);
@@ -225,6 +231,7 @@ export function relu(x: Tensor): Tensor {
 
 /** x for x > 0, slope·x otherwise. */
 export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
+  assertAlive('leakyRelu', x);
   const mask = gt(x, 0);
   const scaled = mul(x, slope);
   try {
@@ -240,6 +247,7 @@ export function leakyRelu(x: Tensor, slope = 0.01): Tensor {
  * `'tanh'`: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), GPT-2's approximation.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  assertAlive('gelu', x);
   const t: Tensor[] = [];
   const k = (v: Tensor): Tensor => (t.push(v), v);
   try {
@@ -260,20 +268,23 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
 
 /** log(1 + eˣ), computed stably as max(x, 0) + log1p(e^(−|x|)). */
 export function softplus(x: Tensor): Tensor {
-  const pos = maximum(x, 0);
-  const a = abs(x);
+  assertAlive('softplus', x);
+  const xf = cast(x, floatType(x.dtype)); // in integers, neg(abs(x)) would wrap (uint8)
+  const pos = maximum(xf, 0);
+  const a = abs(xf);
   const na = neg(a);
   const e = exp(na);
   const l = log1p(e);
   try {
     return add(pos, l);
   } finally {
-    for (const v of [pos, a, na, e, l]) v.dispose();
+    for (const v of [xf, pos, a, na, e, l]) v.dispose();
   }
 }
 
 /** Clamps into [min, max]; `null` leaves that side open. */
 export function clip(x: Tensor, min: number | null, max: number | null): Tensor {
+  assertAlive('clip', x);
   if (min !== null && max !== null && min > max) fail('clip', `min (${min}) must not exceed max (${max})`);
   if (min === null && max === null) return clone(x);
   if (max === null) return maximum(x, min!);

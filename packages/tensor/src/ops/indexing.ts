@@ -1,6 +1,6 @@
 /** Gathering, scattering, one-hot encoding, diagonals and triangular masks. */
 import type { DType } from '../dtype.js';
-import { apply1, makeView } from '../engine.js';
+import { apply1, assertAlive, makeView } from '../engine.js';
 import { fail, fmt } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -29,10 +29,21 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly number[]): Tensor {
   const op = 'indexSelect';
   const ax = normalizeAxis(op, axis, x.rank);
+  assertAlive(op, x, ...(index instanceof Tensor ? [index] : []));
+  const n = x.shape[ax];
+  const checkRange = (values: ArrayLike<number>) => {
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isInteger(values[i]) || values[i] < -n || values[i] >= n) {
+        fail(op, `index ${values[i]} is out of range for dim ${ax} of size ${n} (input ${fmt(x.shape)})`);
+      }
+    }
+  };
+  if (!(index instanceof Tensor)) checkRange(index);
   const idx = index instanceof Tensor ? index : tensor([...index], { dtype: 'int32', backend: x.backend });
   try {
     checkIndex(op, idx);
     if (idx.rank !== 1) fail(op, `index must be 1-D, got shape ${fmt(idx.shape)}`);
+    if (idx === index && idx.backend.readSync) checkRange(idx.dataSync());
     const outShape = x.shape.map((d, i) => (i === ax ? idx.size : d));
     const lifted = reshape(idx, x.shape.map((_, i) => (i === ax ? idx.size : 1)));
     const full = expandTo(op, lifted, outShape);
@@ -63,6 +74,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
 export function oneHot(indices: Tensor, numClasses: number, dtype: DType = 'float32'): Tensor {
   const op = 'oneHot';
   checkIndex(op, indices);
+  assertAlive(op, indices);
   if (!Number.isInteger(numClasses) || numClasses <= 0) fail(op, `numClasses must be a positive integer, got ${numClasses}`);
   if (indices.backend.readSync) {
     const data = indices.dataSync();
@@ -78,7 +90,7 @@ export function oneHot(indices: Tensor, numClasses: number, dtype: DType = 'floa
   } finally {
     classes.dispose();
     col.dispose();
-    if (dtype !== 'bool') hit.dispose();
+    hit.dispose(); // for bool, cast returned a view that keeps the buffer alive
   }
 }
 
@@ -103,6 +115,7 @@ export function diagonal(x: Tensor, offset = 0, axis1 = 0, axis2 = 1): Tensor {
 }
 
 function triangle(op: string, x: Tensor, k: number, keepLower: boolean): Tensor {
+  assertAlive(op, x);
   if (x.rank < 2) fail(op, `expects at least 2 dims, got ${fmt(x.shape)}`);
   if (!Number.isInteger(k)) fail(op, `k must be an integer, got ${k}`);
   const [m, n] = x.shape.slice(-2);

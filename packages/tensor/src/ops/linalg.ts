@@ -1,6 +1,6 @@
 /** Matrix products: matmul (batched, broadcast), dot, outer and einsum. */
 import { arithmeticType, promoteTypes } from '../dtype.js';
-import { apply1 } from '../engine.js';
+import { apply1, assertAlive } from '../engine.js';
 import { fail, fmt } from '../errors.js';
 import { broadcastShapes, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -21,6 +21,7 @@ import { expandTo, permute, reshape } from './shape.js';
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = 'matmul';
+  assertAlive(op, a, b);
   if (a.rank === 0 || b.rank === 0) fail(op, `cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: 0-d operand`);
   const temps: Tensor[] = [];
   const keep = (t: Tensor) => (temps.push(t), t);
@@ -160,6 +161,7 @@ function contract(a: Term, b: Term, needed: Set<string>, temps: Tensor[]): Term 
  */
 export function einsum(spec: string, ...operands: Tensor[]): Tensor {
   const { inputs, output } = parseEinsum(spec, operands.length);
+  assertAlive('einsum', ...operands);
   const temps: Tensor[] = [];
   try {
     const terms: Term[] = operands.map((t, i) => {

@@ -1,5 +1,6 @@
 /** Neural-network building blocks written in primitives: softmax and log-softmax. */
 import { floatType } from '../dtype.js';
+import { assertAlive } from '../engine.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { cast, div, exp, sub } from './elementwise.js';
@@ -12,6 +13,8 @@ import { logsumexp, max, sum } from './reduce.js';
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('softmax', axis, x.rank);
+  assertAlive('softmax', x);
+  if (x.size === 0) return cast(x, floatType(x.dtype)); // nothing to normalize (max would have no identity)
   const xf = cast(x, floatType(x.dtype));
   const m = max(xf, ax, true);
   const shifted = sub(xf, m);
@@ -27,6 +30,8 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 /** log softmax(x) = x − logsumexp(x) along `axis`, stable for any logits. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('logSoftmax', axis, x.rank);
+  assertAlive('logSoftmax', x);
+  if (x.size === 0) return cast(x, floatType(x.dtype));
   const xf = cast(x, floatType(x.dtype));
   const lse = logsumexp(xf, ax, true);
   try {

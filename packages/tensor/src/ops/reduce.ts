@@ -1,7 +1,7 @@
 /** Reductions over any set of axes, scans and sorting. */
 import type { DType } from '../dtype.js';
 import { arithmeticType, floatType } from '../dtype.js';
-import { apply, apply1 } from '../engine.js';
+import { apply, apply1, assertAlive } from '../engine.js';
 import { fail, fmt } from '../errors.js';
 import { normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -17,6 +17,7 @@ function keptShape(shape: readonly number[], axes: readonly number[]): number[] 
 
 /** Runs a reduction primitive over `axis`, casting first and restoring dims if `keepdims`. */
 function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: Tensor, axis: Axis, keepdims: boolean, dtype: DType): Tensor {
+  assertAlive(op, x);
   const axes = normalizeAxes(op, axis as number | number[] | undefined, x.rank);
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
     fail(op, `cannot reduce over a zero-size dim (shape ${fmt(x.shape)}, axes ${fmt(axes)}): ${op} has no identity`);
@@ -55,14 +56,15 @@ export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduce('min', x, axis, keepdims, x.dtype);
 }
 
-function countOf(x: Tensor, axis: Axis): number {
-  const axes = normalizeAxes('mean', axis as number | number[] | undefined, x.rank);
+function countOf(op: string, x: Tensor, axis: Axis): number {
+  assertAlive(op, x);
+  const axes = normalizeAxes(op, axis as number | number[] | undefined, x.rank);
   return sizeOf(axes.map((a) => x.shape[a]));
 }
 
 /** Arithmetic mean over `axis`; integer inputs give float32. Empty → NaN. */
 export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  const n = countOf(x, axis);
+  const n = countOf('mean', x, axis);
   const s = reduce('sum', x, axis, keepdims, floatType(x.dtype));
   try {
     return div(s, n);
@@ -76,7 +78,7 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
  * estimate, 0 the population variance (NumPy's default). N − correction ≤ 0 gives NaN.
  */
 export function variance(x: Tensor, axis?: Axis, keepdims = false, correction = 1): Tensor {
-  const n = countOf(x, axis);
+  const n = countOf('var', x, axis);
   const m = mean(x, axis, true);
   const d = sub(x, m);
   const sq = mul(d, d);
@@ -90,6 +92,7 @@ export function variance(x: Tensor, axis?: Axis, keepdims = false, correction = 
 
 /** Standard deviation: √variance (same `correction` convention). */
 export function std(x: Tensor, axis?: Axis, keepdims = false, correction = 1): Tensor {
+  countOf('std', x, axis); // validates here so that errors name std
   const v = variance(x, axis, keepdims, correction);
   try {
     return v.sqrt();
@@ -103,8 +106,9 @@ export function std(x: Tensor, axis?: Axis, keepdims = false, correction = 1): T
  * Rows that are all −∞ give −∞.
  */
 export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  const xf = cast(x, floatType(x.dtype));
+  assertAlive('logsumexp', x);
   const axes = normalizeAxes('logsumexp', axis as number | number[] | undefined, x.rank);
+  const xf = cast(x, floatType(x.dtype));
   const t: Tensor[] = [xf];
   const k = (v: Tensor) => (t.push(v), v);
   try {
@@ -118,7 +122,9 @@ export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   }
 }
 
-function boolCount(x: Tensor, axis: Axis, keepdims: boolean, negate: boolean): Tensor {
+function boolCount(op: 'all' | 'any', x: Tensor, axis: Axis, keepdims: boolean, negate: boolean): Tensor {
+  assertAlive(op, x);
+  normalizeAxes(op, axis as number | number[] | undefined, x.rank); // validates before any temporaries
   const b = x.dtype === 'bool' ? x : cast(x, 'bool');
   const target = negate ? b.logicalNot() : b;
   const n = sum(target, axis, keepdims);
@@ -133,15 +139,16 @@ function boolCount(x: Tensor, axis: Axis, keepdims: boolean, negate: boolean): T
 
 /** Whether every element along `axis` is true (non-zero). Empty → true. */
 export function all(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  return boolCount(x, axis, keepdims, true);
+  return boolCount('all', x, axis, keepdims, true);
 }
 
 /** Whether any element along `axis` is true (non-zero). Empty → false. */
 export function any(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  return boolCount(x, axis, keepdims, false);
+  return boolCount('any', x, axis, keepdims, false);
 }
 
 function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
+  assertAlive(op, x);
   if (axis === undefined) {
     const flat = reshape(x, [x.size]);
     try {
@@ -180,6 +187,7 @@ export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor {
 /** Running sum along `axis`: out[i] = Σ_{j ≤ i} x[j]. Integer and bool inputs sum in int32. */
 export function cumsum(x: Tensor, axis: number): Tensor {
   const ax = normalizeAxis('cumsum', axis, x.rank);
+  assertAlive('cumsum', x);
   const input = cast(x, arithmeticType(x.dtype === 'uint8' ? 'int32' : x.dtype));
   try {
     return apply1('cumsum', [input], { axis: ax });
@@ -189,6 +197,7 @@ export function cumsum(x: Tensor, axis: number): Tensor {
 }
 
 function sortBoth(op: string, x: Tensor, axis: number, descending: boolean): [Tensor, Tensor] {
+  assertAlive(op, x);
   if (x.rank === 0) fail(op, 'cannot sort a 0-d tensor');
   const ax = normalizeAxis(op, axis, x.rank);
   const [values, indices] = apply('sort', [x], { axis: ax, descending });

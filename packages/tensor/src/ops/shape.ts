@@ -3,7 +3,7 @@
  * the same buffer without copying; `contiguous()` copies when a kernel or a reader needs it.
  */
 import { promoteTypes } from '../dtype.js';
-import { apply1, makeView } from '../engine.js';
+import { apply1, assertAlive, makeView } from '../engine.js';
 import { fail, fmt } from '../errors.js';
 import { checkShape, contiguousStrides, isContiguous, normalizeAxes, normalizeAxis, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -155,6 +155,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
  * @param force copy even when contiguous (to get a buffer of exactly these elements)
  */
 export function contiguous(x: Tensor, force = false): Tensor {
+  assertAlive('contiguous', x);
   if (!force && x.isContiguous) return makeIdentityView('contiguous', x);
   return apply1('copy', [x]);
 }
