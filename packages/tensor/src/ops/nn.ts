@@ -3,8 +3,8 @@ import { floatType } from '../dtype.js';
 import { assertAlive } from '../engine.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { cast, div, exp, sub } from './elementwise.js';
-import { logsumexp, max, sum } from './reduce.js';
+import { cast, div, exp, isFinite, log, sub, where } from './elementwise.js';
+import { max, sum } from './reduce.js';
 
 /**
  * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis`, with m = max(x) so that large logits
@@ -27,17 +27,23 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   }
 }
 
-/** log softmax(x) = x − logsumexp(x) along `axis`, stable for any logits. */
+/**
+ * log softmax(x) = (x − m) − log Σ exp(x − m) along `axis`, with m = max(x): exact for any
+ * logits (the max is never added back and subtracted again).
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('logSoftmax', axis, x.rank);
   assertAlive('logSoftmax', x);
   if (x.size === 0) return cast(x, floatType(x.dtype));
-  const xf = cast(x, floatType(x.dtype));
-  const lse = logsumexp(xf, ax, true);
+  const t: Tensor[] = [];
+  const k = (v: Tensor) => (t.push(v), v);
   try {
-    return sub(xf, lse);
+    const xf = k(cast(x, floatType(x.dtype)));
+    const mRaw = k(max(xf, ax, true));
+    const m = k(where(k(isFinite(mRaw)), mRaw, 0)); // keeps −∞ rows from producing NaN
+    const shifted = k(sub(xf, m));
+    return sub(shifted, k(log(k(sum(k(exp(shifted)), ax, true)))));
   } finally {
-    xf.dispose();
-    lse.dispose();
+    for (const v of t) v.dispose();
   }
 }
