@@ -10,8 +10,13 @@ function firstNonFinite(t: Tensor): number {
   return -1;
 }
 
+/** Whether the op was asked for a non-finite value (a fill of −∞, max pooling's −∞ padding). */
+const requested = (params: Readonly<Record<string, unknown>>): boolean =>
+  Object.values(params).some((v) => typeof v === 'number' && !Number.isFinite(v));
+
 const check = (r: OpRecord): void => {
-  if (!r.inputs.every((t) => t.backend.readSync)) return;
+  if (![...r.inputs, ...r.outputs].every((t) => t.backend.readSync)) return;
+  if (requested(r.params)) return;
   for (const out of r.outputs) {
     const at = firstNonFinite(out);
     if (at < 0) continue;

@@ -1,8 +1,8 @@
 /** Custom gradients, stopGradient and activation checkpointing. */
-import { alias, keep } from '@ml/tensor';
+import { alias, keep, scope } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
-import { leaves } from './pytree.js';
-import { activeForwardLevels, activeLevels, noGrad } from './state.js';
+import { mapTree } from './pytree.js';
+import { activeForwardLevels, activeLevels, gradEnabled, noGrad } from './state.js';
 import { vjpWith } from './transforms.js';
 
 /**
@@ -21,7 +21,7 @@ function recordEverywhere(
   backward: (cotangents: readonly Tensor[]) => (Tensor | null)[],
   onRelease?: () => void,
 ): void {
-  const levels = activeLevels.filter((l) => inputs.some((t) => l.isTracked(t)));
+  const levels = gradEnabled() ? activeLevels.filter((l) => inputs.some((t) => l.isTracked(t))) : [];
   let pending = levels.length;
   const release = () => {
     if (--pending === 0) onRelease?.();
@@ -54,11 +54,17 @@ export function customVjp<Args extends Tensor[], R extends Tensor, Res>(
     if (activeForwardLevels.some((l) => xs.some((t) => l.tangentOf(t)))) {
       throw new Error('customVjp: a function with a custom vjp cannot be differentiated in forward mode (jvp)');
     }
-    const [out, residuals] = noGrad(() => forward(...xs));
-    keep(residuals);
-    const saved = leaves(residuals);
-    recordEverywhere('customVjp', xs, [out], ([g]) => backward(residuals, g), () => {
-      for (const t of saved) if (!xs.includes(t) && t !== out) t.dispose();
+    const [out, residuals] = noGrad(() => scope(() => forward(...xs)));
+    // The backward may run after the caller disposed an input or the output (a closed scope), so
+    // those are held by views; the other residuals were made by forward and belong to this op.
+    const saved: Tensor[] = [];
+    const held = mapTree(residuals, (t) => {
+      const s = xs.includes(t as Args[number]) || t === out ? alias(t) : keep(t);
+      saved.push(s);
+      return s;
+    }) as Res;
+    recordEverywhere('customVjp', xs, [out], ([g]) => backward(held, g), () => {
+      for (const t of saved) t.dispose();
     });
     return out;
   };
@@ -71,11 +77,13 @@ export function customVjp<Args extends Tensor[], R extends Tensor, Res>(
  */
 export function checkpoint<Args extends Tensor[], R extends Tensor>(f: (...xs: Args) => R): (...xs: Args) => R {
   return (...xs: Args) => {
-    const reverse = activeLevels.some((l) => xs.some((t) => l.isTracked(t)));
+    const reverse = gradEnabled() && activeLevels.some((l) => xs.some((t) => l.isTracked(t)));
     const forward = activeForwardLevels.some((l) => xs.some((t) => l.tangentOf(t)));
     if (!reverse || forward) return f(...xs); // nothing to save, or tangents must flow through f
-    const out = noGrad(() => f(...xs));
-    const saved = xs.map((x) => alias(x));
+    const out = noGrad(() => scope(() => f(...xs))); // f's intermediates are freed right away
+    // views the levels see (as identity ops), so an outer level also differentiates the
+    // recomputation in the backward pass (second derivatives)
+    const saved = xs.map((x) => alias(x, { notify: true }));
     recordEverywhere(
       'checkpoint',
       xs,

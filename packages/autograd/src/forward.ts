@@ -5,7 +5,7 @@
  * its tangent from the reverse rule by transposition: the rule u ↦ Jᵀu is linear in u, so the
  * gradient of ⟨Jᵀu, t⟩ with respect to u is J·t.
  */
-import { add, addHook, alias, apply, diagonal, expand, isFloat, permute, removeHook, reshape, sliceView, zeros } from '@ml/tensor';
+import { add, addHook, alias, apply, diagonal, expand, isFloat, keep, permute, removeHook, reshape, scope, sliceView, zeros } from '@ml/tensor';
 import type { OpRecord, Tensor } from '@ml/tensor';
 import { Level } from './level.js';
 import { GRAD_RULES } from './rules/index.js';
@@ -38,6 +38,7 @@ function tangentByTransposition(rule: GradRule, r: OpRecord, tangents: (Tensor |
     inputMetas: r.inputs,
     outputMetas: r.outputs,
     params: r.params,
+    needsGrad: tangents.map((t) => t !== undefined),
   };
   addHook(inner.hook);
   let gs: (Tensor | null)[];
@@ -82,7 +83,9 @@ export class ForwardLevel {
     if (!r.outputs.some((o) => isFloat(o.dtype))) return;
     this.#paused++;
     try {
-      const tout = this.compute(r, tin);
+      // the rule's temporaries are freed here; the tangents belong to the level, not to the scope
+      // the op ran in (a scope may close before the jvp ends)
+      const tout = keep(scope(() => this.compute(r, tin)));
       r.outputs.forEach((o, i) => {
         if (isFloat(o.dtype) && tout[i]) this.set(o, tout[i]!);
         else tout[i]?.dispose();
@@ -109,8 +112,12 @@ export class ForwardLevel {
     if (!rule) throw new Error(`jvp: no gradient rule for primitive "${r.op}"`);
     if (rule.linear) {
       const args = r.inputs.map((x, i) => tin[i] ?? zerosFor(x));
+      // a constant fill (pad's value, im2col's padValue) has tangent 0
+      const params: Record<string, unknown> = { ...r.params };
+      if (r.op === 'pad') params.value = 0;
+      if (r.op === 'im2col') params.padValue = 0;
       try {
-        return apply(r.op, args, r.params as Record<string, unknown>);
+        return apply(r.op, args, params);
       } finally {
         args.forEach((a, i) => tin[i] === undefined && a.dispose());
       }
@@ -120,7 +127,8 @@ export class ForwardLevel {
       r.inputs.forEach((_, i) => {
         const t = tin[i];
         if (!t) return;
-        const ctx: RuleContext = { inputs: r.inputs, outputs: r.outputs, inputMetas: r.inputs, outputMetas: r.outputs, params: r.params };
+        const needsGrad = r.inputs.map((_, j) => j === i);
+        const ctx: RuleContext = { inputs: r.inputs, outputs: r.outputs, inputMetas: r.inputs, outputMetas: r.outputs, params: r.params, needsGrad };
         const parts = rule.vjp(ctx, [t]);
         const part = parts[i];
         parts.forEach((p, j) => j !== i && p !== t && p?.dispose());

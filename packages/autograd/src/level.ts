@@ -168,13 +168,15 @@ export class Level {
         }
         for (const id of node.outputIds) grads.delete(id);
         backwardState.op = node.op;
-        const filled = gs.map((g, i) => g ?? zeros(node.outputMetas[i].shape, { dtype: node.outputMetas[i].dtype }));
+        const backend = gs.find((g) => g !== undefined)!.backend; // unused outputs get zeros there
+        const filled = gs.map((g, i) => g ?? zeros(node.outputMetas[i].shape, { dtype: node.outputMetas[i].dtype, backend }));
         const ctx: RuleContext = {
           inputs: node.savedInputs,
           outputs: node.savedOutputs,
           inputMetas: node.inputMetas,
           outputMetas: node.outputMetas,
           params: node.params,
+          needsGrad: node.inputTracked,
         };
         const rule = node.rule;
         const results = scope(() => rule.vjp(ctx, filled));

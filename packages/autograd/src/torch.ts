@@ -87,7 +87,9 @@ export function backward(output: Tensor, gradient?: Tensor, opts: Omit<BackwardO
   if (output.isDisposed) throw new Error(`${op}: the output tensor was disposed`);
   const g = level();
   if (!g.isTracked(output)) {
-    throw new Error(`${op}: the output does not depend on any tensor that requires grad (mark parameters with requiresGrad(t))`);
+    throw new Error(
+      `${op}: the output (shape (${output.shape.join(', ')})) does not depend on any tensor that requires grad (mark parameters with requiresGrad(t))`,
+    );
   }
   let seed = gradient;
   if (!seed) {

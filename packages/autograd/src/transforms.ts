@@ -1,5 +1,5 @@
 /** The JAX-style transformations: vjp, grad, valueAndGrad, jvp, jacobian, hessian. */
-import { addHook, alias, fromArray, isFloat, ones, removeHook, stack, Tensor, zeros } from '@ml/tensor';
+import { addHook, alias, fromArray, isFloat, ones, removeHook, scope, stack, Tensor, zeros } from '@ml/tensor';
 import { ForwardLevel } from './forward.js';
 import { Level } from './level.js';
 import { leaves, mapTree, replaceLeaves } from './pytree.js';
@@ -15,7 +15,7 @@ function watch(op: string, level: Level, args: readonly unknown[]): unknown[] {
     mapTree(arg, (t) => {
       if (t.isDisposed) throw new Error(`${op}: argument ${i} (shape ${fmt(t.shape)}) was disposed`);
       if (!isFloat(t.dtype)) {
-        throw new Error(`${op}: argument ${i} has dtype ${t.dtype}; only float32/float64 tensors can be differentiated`);
+        throw new Error(`${op}: argument ${i} (shape ${fmt(t.shape)}) has dtype ${t.dtype}; only float32/float64 tensors can be differentiated`);
       }
       const w = alias(t, { notify: true, track: true });
       level.leaves.add(w.id);
@@ -72,7 +72,8 @@ export function vjpWith<Args extends unknown[], R>(
   const watched = watch(op, level, args);
   let out: R;
   try {
-    out = recording(level, () => f(...(watched as Args)));
+    // f's intermediates are freed when it returns (the level keeps what the backward needs)
+    out = recording(level, () => scope(() => f(...(watched as Args))));
   } catch (e) {
     level.dispose();
     for (const w of leaves(watched)) w.dispose();
@@ -82,13 +83,13 @@ export function vjpWith<Args extends unknown[], R>(
   let used = false;
   const release = () => {
     level.dispose();
-    for (const w of leaves(watched)) w.dispose();
+    // an input returned as (part of) the output belongs to the caller
+    for (const w of leaves(watched)) if (!outLeaves.includes(w)) w.dispose();
   };
   const pullback = ((cotangent: unknown): Args => {
     if (used && !opts.retainGraph) {
       throw new Error(`${op}: the pullback was already called and its saved tensors freed; pass { retainGraph: true } to call it again`);
     }
-    used = true;
     const cots = leaves(cotangent);
     if (cots.length !== outLeaves.length) {
       throw new Error(`${op}: expected ${outLeaves.length} cotangent tensor(s) matching the outputs, got ${cots.length}`);
@@ -99,6 +100,7 @@ export function vjpWith<Args extends unknown[], R>(
         throw new Error(`${op}: cotangent ${i} has shape ${fmt(c.shape)} but the output has shape ${fmt(o.shape)}`);
       }
     });
+    used = true; // only once the cotangents are valid: a rejected call can be retried
     let grads: Map<number, Tensor>;
     try {
       grads = level.backward(outLeaves, cots, { retainGraph: opts.retainGraph, op });
@@ -141,6 +143,14 @@ export function valueAndGrad<Args extends unknown[], const N extends number | re
         throw new Error(`grad: argnums ${n} is out of range for ${args.length} argument(s)`);
       }
     }
+    // checked here so that the error names the argument's own position (vjp numbers the picked ones)
+    for (const n of list) {
+      for (const t of leaves(args[n])) {
+        if (!isFloat(t.dtype)) {
+          throw new Error(`grad: argument ${n} (shape ${fmt(t.shape)}) has dtype ${t.dtype}; only float32/float64 tensors can be differentiated`);
+        }
+      }
+    }
     const picked = list.map((n) => args[n]);
     const [value, pullback] = vjpWith({ op: 'grad' }, (...diff: unknown[]) => {
       const full = [...args];
@@ -152,6 +162,7 @@ export function valueAndGrad<Args extends unknown[], const N extends number | re
       seed = scalarSeed('grad', value);
     } catch (e) {
       pullback.dispose();
+      for (const t of leaves(value)) t.dispose();
       throw e;
     }
     const grads = pullback(seed);
@@ -211,24 +222,29 @@ export function jvp<Args extends unknown[], R>(f: (...args: Args) => R, primals:
   activeForwardLevels.push(level);
   let out: R;
   try {
-    out = f(...(replaceLeaves(primals, watched) as Args));
+    // f's intermediates are freed when it returns (their tangents belong to the level)
+    out = scope(() => f(...(replaceLeaves(primals, watched) as Args)));
   } catch (e) {
     level.dispose();
+    for (const w of watched) w.dispose();
     throw e;
   } finally {
     activeForwardLevels.pop();
     removeHook(level.hook);
   }
   const outLeaves = leaves(out);
-  const tanOut = outLeaves.map((o) => level.tangentOf(o));
-  const keep = new Set(tanOut.filter((t): t is Tensor => t !== undefined));
-  level.dispose(keep);
+  // the output tangents become the caller's tensors (views that outlive the level's own)
+  const owned = new Map<Tensor, Tensor>();
+  const tanOut = outLeaves.map((o) => {
+    const t = level.tangentOf(o);
+    if (!t) return zeros(o.shape, { dtype: o.dtype, backend: o.backend });
+    let a = owned.get(t);
+    if (!a) owned.set(t, (a = alias(t, { notify: true, track: true })));
+    return a;
+  });
+  level.dispose();
   for (const w of watched) if (!outLeaves.includes(w)) w.dispose();
-  const tangentsOut = replaceLeaves(
-    out,
-    outLeaves.map((o, i) => tanOut[i] ?? zeros(o.shape, { dtype: o.dtype, backend: o.backend })),
-  );
-  return [out, tangentsOut as R];
+  return [out, replaceLeaves(out, tanOut) as R];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memory, tensor, Tensor, onesLike, scope } from '@ml/tensor';
+import { memory, tensor, Tensor, scope } from '@ml/tensor';
 import { backward, grad, gradcheck, hessian, jvp, requiresGrad, vjp, checkpoint, customVjp } from '@ml/autograd';
 
 describe('smoke', () => {

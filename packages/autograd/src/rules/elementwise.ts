@@ -65,11 +65,15 @@ export const ELEMENTWISE_RULES: Record<string, GradRule> = {
   pow: {
     elementwise: true,
     save: { inputs: true, outputs: true },
-    vjp: ({ inputs: [a, b], outputs: [y] }, [g]) => {
-      // ∂aᵇ/∂a = b·aᵇ⁻¹ (0 where b = 0); ∂aᵇ/∂b = aᵇ·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch)
-      const da = where(eq(b, 0), 0, mul(b, a.pow(sub(b, 1))));
-      const db = where(eq(a, 0).logicalAnd(b.ge(0)), 0, mul(y, log(a)));
-      return [mul(g, da), mul(g, db)];
+    vjp: ({ inputs: [a, b], outputs: [y], needsGrad }, [g]) => {
+      // ∂aᵇ/∂a = b·aᵇ⁻¹ (0 where b = 0); ∂aᵇ/∂b = aᵇ·log a, taken as 0 where a = 0 and b ≥ 0 (PyTorch).
+      // The masked-out branches are kept finite, so no NaN reaches anomaly checks or higher
+      // derivatives; ∂/∂b is skipped when b is a constant (log a is NaN for a < 0).
+      const bZero = eq(b, 0);
+      const zeroBase = eq(a, 0).logicalAnd(b.ge(0));
+      const da = needsGrad?.[0] === false ? null : where(bZero, 0, mul(b, a.pow(where(bZero, 1, sub(b, 1)))));
+      const db = needsGrad?.[1] === false ? null : where(zeroBase, 0, mul(y, log(where(zeroBase, 1, a))));
+      return [da && mul(g, da), db && mul(g, db)];
     },
   },
   maximum: minMaxRule(true),

@@ -25,7 +25,8 @@ export const REDUCE_RULES: Record<string, GradRule> = {
       const isZero = eq(x, 0);
       const zerosInGroup = spread(sum(isZero, axes), m, axes);
       const nonzeroProd = spread(x.where(isZero.logicalNot(), 1).prod(axes), m, axes);
-      const others = where(isZero, where(zerosInGroup.eq(1), nonzeroProd, 0), div(spread(y, m, axes), x));
+      // y / x only where x ≠ 0 (dividing by a masked 1 keeps 0/0 out of higher derivatives)
+      const others = where(isZero, where(zerosInGroup.eq(1), nonzeroProd, 0), div(spread(y, m, axes), where(isZero, 1, x)));
       return [mul(spread(g, m, axes), others)];
     },
   },

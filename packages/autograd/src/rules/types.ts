@@ -15,6 +15,11 @@ export interface RuleContext {
   readonly inputMetas: readonly TensorMeta[];
   readonly outputMetas: readonly TensorMeta[];
   readonly params: Readonly<Record<string, any>>;
+  /**
+   * Which inputs need a cotangent (absent: all of them). A rule may return null for the others
+   * and skip that work (PyTorch's `needs_input_grad`).
+   */
+  readonly needsGrad?: readonly boolean[];
 }
 
 /**
