@@ -42,17 +42,52 @@ const UNARY: Record<string, UnaryFn> = {
   logicalNot: (x) => (x === 0 ? 1 : 0),
 };
 
-function unaryKernel(f: UnaryFn): CpuKernel {
+type Loop = (src: TypedArray, dst: TypedArray) => void;
+
+/**
+ * One loop per hot op, so each call site stays monomorphic and the JIT inlines the math (a shared
+ * loop calling `f(x)` costs a call per element). Other ops use the generic loop.
+ */
+/* eslint-disable prettier/prettier */
+const LOOPS: Record<string, Loop> = {
+  neg: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = -s[i]; },
+  abs: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.abs(s[i]); },
+  exp: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.exp(s[i]); },
+  log: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.log(s[i]); },
+  sqrt: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(s[i]); },
+  rsqrt: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = 1 / Math.sqrt(s[i]); },
+  tanh: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.tanh(s[i]); },
+  sin: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.sin(s[i]); },
+  cos: (s, d) => { for (let i = 0; i < d.length; i++) d[i] = Math.cos(s[i]); },
+  sigmoid: (s, d) => {
+    for (let i = 0; i < d.length; i++) {
+      const x = s[i];
+      if (x >= 0) d[i] = 1 / (1 + Math.exp(-x));
+      else {
+        const e = Math.exp(x);
+        d[i] = e / (1 + e);
+      }
+    }
+  },
+};
+/* eslint-enable prettier/prettier */
+
+function unaryKernel(op: string, f: UnaryFn): CpuKernel {
+  const loop = LOOPS[op];
   return ([x], [out]) => {
     const src = dense(x);
     const dst = out.storage;
+    if (loop) {
+      loop(src, dst);
+      return;
+    }
     for (let i = 0; i < dst.length; i++) dst[i] = f(src[i]);
   };
 }
 
 /** Integer negation must wrap like int32 does. */
 function intSafe(op: string, f: UnaryFn): CpuKernel {
-  const floatKernel = unaryKernel(f);
+  const floatKernel = unaryKernel(op, f);
   return (inputs, outputs, params) => {
     if (op === 'neg' && inputs[0].dtype === 'uint8') {
       const src = dense(inputs[0]);
@@ -112,6 +147,44 @@ const INNER_INT: Record<string, Inner> = {
 };
 /* eslint-enable no-param-reassign */
 
+type DenseLoop = (a: TypedArray, b: TypedArray, o: TypedArray) => void;
+
+/** Dense same-length loops, unrolled by four (about twice as fast as the strided loop). */
+const DENSE: Record<string, DenseLoop> = {
+  add: (a, b, o) => {
+    const n = o.length - (o.length % 4);
+    let i = 0;
+    for (; i < n; i += 4) {
+      o[i] = a[i] + b[i]; o[i + 1] = a[i + 1] + b[i + 1]; o[i + 2] = a[i + 2] + b[i + 2]; o[i + 3] = a[i + 3] + b[i + 3];
+    }
+    for (; i < o.length; i++) o[i] = a[i] + b[i];
+  },
+  sub: (a, b, o) => {
+    const n = o.length - (o.length % 4);
+    let i = 0;
+    for (; i < n; i += 4) {
+      o[i] = a[i] - b[i]; o[i + 1] = a[i + 1] - b[i + 1]; o[i + 2] = a[i + 2] - b[i + 2]; o[i + 3] = a[i + 3] - b[i + 3];
+    }
+    for (; i < o.length; i++) o[i] = a[i] - b[i];
+  },
+  mul: (a, b, o) => {
+    const n = o.length - (o.length % 4);
+    let i = 0;
+    for (; i < n; i += 4) {
+      o[i] = a[i] * b[i]; o[i + 1] = a[i + 1] * b[i + 1]; o[i + 2] = a[i + 2] * b[i + 2]; o[i + 3] = a[i + 3] * b[i + 3];
+    }
+    for (; i < o.length; i++) o[i] = a[i] * b[i];
+  },
+  div: (a, b, o) => {
+    const n = o.length - (o.length % 4);
+    let i = 0;
+    for (; i < n; i += 4) {
+      o[i] = a[i] / b[i]; o[i + 1] = a[i + 1] / b[i + 1]; o[i + 2] = a[i + 2] / b[i + 2]; o[i + 3] = a[i + 3] / b[i + 3];
+    }
+    for (; i < o.length; i++) o[i] = a[i] / b[i];
+  },
+};
+
 /**
  * Walks two same-shape strided views row by row (the innermost dim), calling `inner` per row.
  * Dense inputs collapse to a single row.
@@ -149,8 +222,13 @@ function binaryWalk(inner: Inner, a: CpuView, b: CpuView, out: CpuView): void {
 }
 
 function binaryKernel(op: string): CpuKernel {
+  const fast = DENSE[op];
   return ([a, b], [out]) => {
     const isInt = a.dtype === 'int32' || a.dtype === 'uint8';
+    if (fast && !(isInt && op === 'mul') && isDense(a) && isDense(b)) {
+      fast(dense(a), dense(b), out.storage);
+      return;
+    }
     binaryWalk((isInt && INNER_INT[op]) || INNER[op], a, b, out);
   };
 }
