@@ -1,6 +1,6 @@
 /** Custom gradients, stopGradient and activation checkpointing. */
-import { alias, keep, scope } from '@ml/tensor';
-import type { Tensor } from '@ml/tensor';
+import { addHook, alias, keep, removeHook, scope } from '@ml/tensor';
+import type { OpRecord, Tensor } from '@ml/tensor';
 import { mapTree } from './pytree.js';
 import { activeForwardLevels, activeLevels, gradEnabled, noGrad } from './state.js';
 import { vjpWith } from './transforms.js';
@@ -35,7 +35,8 @@ function recordEverywhere(
 /**
  * A function with a hand-written gradient. `forward(...xs)` returns `[output, residuals]` (any
  * tensors the backward needs); `backward(residuals, cotangent)` returns one cotangent per input
- * (null for none). The forward's own ops are not recorded.
+ * (null for none). The forward's own ops are not recorded. Residuals other than the inputs and the
+ * output belong to the op (they are freed with its graph).
  *
  * @example
  * ```ts
@@ -73,14 +74,39 @@ export function customVjp<Args extends Tensor[], R extends Tensor, Res>(
 /**
  * Activation checkpointing: `checkpoint(f)` computes the same values and gradients as `f`, but
  * saves only f's inputs; the backward pass runs f again to get the intermediates it needs. Trades
- * compute for memory on deep models.
+ * compute for memory on deep models. Tensors being differentiated must reach f as arguments (f
+ * may not capture them): reading one from a closure is an error.
  */
 export function checkpoint<Args extends Tensor[], R extends Tensor>(f: (...xs: Args) => R): (...xs: Args) => R {
+  /**
+   * The recomputation differentiates f with respect to its arguments only, so a differentiated
+   * tensor that f reads from a closure would silently get no gradient through f: refuse it.
+   */
+  const withoutCaptures = <T>(xs: readonly Tensor[], fn: () => T): T => {
+    const fromArgs = new Set(xs.map((x) => x.id));
+    const hook = (r: OpRecord): void => {
+      for (const t of r.inputs) {
+        if (!fromArgs.has(t.id) && activeLevels.some((l) => l.isTracked(t))) {
+          throw new Error(
+            `checkpoint: f reads a tensor of shape (${t.shape.join(', ')}) that is being differentiated but is not one of ` +
+              `its arguments (its gradient through f would be lost); pass it to the checkpointed function as an argument`,
+          );
+        }
+      }
+      if (r.inputs.some((t) => fromArgs.has(t.id))) for (const o of r.outputs) fromArgs.add(o.id);
+    };
+    addHook(hook);
+    try {
+      return fn();
+    } finally {
+      removeHook(hook);
+    }
+  };
   return (...xs: Args) => {
     const reverse = gradEnabled() && activeLevels.some((l) => xs.some((t) => l.isTracked(t)));
     const forward = activeForwardLevels.some((l) => xs.some((t) => l.tangentOf(t)));
     if (!reverse || forward) return f(...xs); // nothing to save, or tangents must flow through f
-    const out = noGrad(() => scope(() => f(...xs))); // f's intermediates are freed right away
+    const out = noGrad(() => scope(() => withoutCaptures(xs, () => f(...xs)))); // f's intermediates are freed right away
     // views the levels see (as identity ops), so an outer level also differentiates the
     // recomputation in the backward pass (second derivatives)
     const saved = xs.map((x) => alias(x, { notify: true }));

@@ -47,6 +47,7 @@ export interface Pullback<Args extends unknown[]> {
  * Runs `f(...args)` and returns its value with a pullback `v ↦ vᵀ·∂f/∂args`, the reverse-mode
  * vector-Jacobian product. Args and outputs may be tensors or nested arrays/objects of tensors.
  * The pullback may be called once (its saved tensors are then freed) unless `retainGraph`.
+ * `f` runs inside a `scope`: its intermediates are freed when it returns.
  *
  * @example
  * ```ts

@@ -148,13 +148,32 @@ export function apply(op: string, inputs: readonly Tensor[], params: Record<stri
       throw e;
     }
   }
-  if (hooks.length) notify({ op, inputs, params, outputs });
+  if (hooks.length) {
+    try {
+      notify({ op, inputs, params, outputs });
+    } catch (e) {
+      for (const o of outputs) o.dispose(); // a hook refused the op (anomaly mode...): free its results
+      throw e;
+    }
+  }
   return outputs;
 }
 
 /** Runs a single-output primitive. */
 export function apply1(op: string, inputs: readonly Tensor[], params: Record<string, any> = {}, backend?: Backend): Tensor {
   return apply(op, inputs, params, backend)[0];
+}
+
+/**
+ * @internal Copies the elements of `t` into a fresh contiguous buffer without creating a tensor
+ * or telling hooks (reading a value is not an op). The caller frees the buffer.
+ */
+export function copyForRead(t: Tensor): unknown {
+  const be = t.backend;
+  const storage = be.allocate(t.dtype, t.size);
+  const out: View = { storage, dtype: t.dtype, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 };
+  be.run('copy', [viewOf(t)], [out], {});
+  return storage;
 }
 
 /**

@@ -286,14 +286,21 @@ export function softplus(x: Tensor): Tensor {
 export function clip(x: Tensor, min: number | null, max: number | null): Tensor {
   assertAlive('clip', x);
   if (min !== null && max !== null && min > max) fail('clip', `min (${min}) must not exceed max (${max})`);
-  if (min === null && max === null) return clone(x);
-  if (max === null) return maximum(x, min!);
-  if (min === null) return minimum(x, max);
-  const lo = maximum(x, min);
+  // where-based (not maximum/minimum), so the gradient is 1 on [min, max] including the bounds,
+  // as in PyTorch's clamp; NaN passes through
+  const temps: Tensor[] = [];
+  const temp = (v: Tensor) => (temps.push(v), v);
   try {
-    return minimum(lo, max);
+    let out = x;
+    if (min !== null) out = where(temp(lt(out, min)), min, out);
+    if (max !== null) {
+      const lower = out;
+      out = where(temp(gt(lower, max)), max, lower);
+      if (lower !== x) temps.push(lower);
+    }
+    return out === x ? clone(x) : out;
   } finally {
-    lo.dispose();
+    for (const v of temps) v.dispose();
   }
 }
 

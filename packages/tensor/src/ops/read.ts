@@ -3,7 +3,7 @@ import type { TypedArray } from '../dtype.js';
 import { itemSize } from '../dtype.js';
 import { fail } from '../errors.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { contiguous } from './shape.js';
+import { copyForRead } from '../engine.js';
 
 /** Whether `t` is exactly its whole buffer, in order (so it can be read without a copy kernel). */
 function isWholeBuffer(t: Tensor): boolean {
@@ -14,11 +14,11 @@ function isWholeBuffer(t: Tensor): boolean {
 export async function readData(t: Tensor): Promise<TypedArray> {
   if (t.size === 0) return emptyOf(t);
   if (isWholeBuffer(t)) return t.backend.read(t.storage, t.dtype);
-  const c = contiguous(t, true);
+  const copy = copyForRead(t);
   try {
-    return await c.backend.read(c.storage, c.dtype);
+    return await t.backend.read(copy, t.dtype);
   } finally {
-    c.dispose();
+    t.backend.free(copy);
   }
 }
 
@@ -28,11 +28,11 @@ export function readDataSync(t: Tensor): TypedArray {
   if (!be.readSync) fail('dataSync', `backend "${be.name}" cannot read synchronously; use await t.data()`);
   if (t.size === 0) return emptyOf(t);
   if (isWholeBuffer(t)) return be.readSync(t.storage, t.dtype);
-  const c = contiguous(t, true);
+  const copy = copyForRead(t);
   try {
-    return be.readSync(c.storage, c.dtype);
+    return be.readSync(copy, t.dtype);
   } finally {
-    c.dispose();
+    be.free(copy);
   }
 }
 
