@@ -279,7 +279,7 @@ const ALL = Object.entries(CASES).flatMap(([op, cases]) => cases.map((c) => ({ o
 /** The solver primitives and their rules are covered by linalg-grad.test.ts. */
 const LINALG = new Set(['cholesky', 'triangularSolve', 'solve', 'qr', 'eigh', 'svd', ...Object.keys(LINALG_RULES)]);
 /** Primitives with no tensor inputs: nothing to differentiate. */
-const NO_INPUTS = new Set(['fill', 'randomUniform']);
+const NO_INPUTS = new Set(['fill', 'randomUniform', 'randomBits']);
 
 /** The ops `fn` runs (primitives and views, as hooks see them). */
 function opsRun(fn: () => void): Set<string> {

@@ -197,6 +197,7 @@ const rules: Record<string, Rule> = {
     if (!isFloat(dtype)) fail(op, `dtype must be float32 or float64, got ${dtype}`);
     return [{ shape, dtype }];
   },
+  randomBits: (_op, _inputs, { shape }: { shape: number[] }) => [{ shape, dtype: 'int32' }],
   fill: (_op, _inputs, { shape, dtype }: { shape: number[]; dtype: DType }) => [{ shape, dtype }],
   cholesky: (op, [a]) => {
     checkFloatMatrix(op, a, 'a', true);

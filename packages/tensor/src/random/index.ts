@@ -9,10 +9,10 @@
  * The generator is Threefry-2x32 (20 rounds) with JAX's partitionable key derivation, so keys,
  * splits, folds and uniform draws match `jax.random` with `jax_threefry_partitionable` (the
  * default since JAX 0.5). Everything beyond the uniform draw (normal, categorical...) is written
- * in tensor ops and runs on any backend that implements the `randomUniform` primitive. `normal`,
- * `truncatedNormal`, `bernoulli` and `categorical` use JAX's formulas, so they agree with JAX up
- * to the rounding of `erfinv`/`log`; `randint` and `permutation` are built on float uniforms and
- * give different (equally distributed) values than JAX, which uses raw integer bits there.
+ * in tensor ops and runs on any backend that implements the `randomUniform` and `randomBits`
+ * primitives. `normal`, `truncatedNormal`, `bernoulli` and `categorical` use JAX's formulas, so
+ * they agree with JAX up to the rounding of `erfinv`/`log`; `randint` (raw bits mod the range) and
+ * `permutation` (float32 sort keys) give different, equally distributed, values than JAX.
  *
  * @example
  * ```ts
@@ -335,8 +335,15 @@ export function randint(
     }
   }
   if (maxval <= minval) fail(op, `maxval (${maxval}) must be greater than minval (${minval})`);
-  // u·span < span exactly in float64 (u ≤ 1 − 2^-52), so floor(u·span) ∈ [0, span).
-  return scope(() => rawUniform(k, s, 'float64', opts.backend).mul(maxval - minval).floor().add(minval).cast('int32'));
+  const span = maxval - minval;
+  const bits = () => apply1('randomBits', [], { key: k, shape: s }, opts.backend);
+  // the whole int32 range: the raw bits are the draw
+  if (span === 2 ** 32) return bits();
+  // 32 random bits reduced mod span (Python-style mod, so in [0, span)): each value's probability
+  // is off by at most span/2^32, and only int32 arithmetic is needed (every backend has it)
+  if (span < 2 ** 31) return scope(() => bits().mod(span).add(minval));
+  // wider ranges don't fit int32 arithmetic: floor(u·span) with a 52-bit float64 uniform (exact)
+  return scope(() => rawUniform(k, s, 'float64', opts.backend).mul(span).floor().add(minval).cast('int32'));
 }
 
 /**
