@@ -6,6 +6,7 @@ import type { Backend, BackendMemory, Capabilities, DType, TypedArray, View } fr
 import { acquireDevice } from './device.js';
 import type { WebGPUOptions } from './device.js';
 import { GPU_KERNELS } from './kernels/index.js';
+import { beginIndexCheck } from './kernels/movement.js';
 import { storageType } from './wgsl.js';
 
 /** A GPU buffer holding `size` elements (bool and uint8 take one u32 each). */
@@ -105,6 +106,8 @@ export class WebGPUBackend implements Backend<GpuStorage> {
 
   async read(storage: GpuStorage, dtype: DType): Promise<TypedArray> {
     this.#check();
+    // index errors recorded by gather/scatterAdd come back with the same submit and are raised here
+    const indexCheck = beginIndexCheck(this);
     const staging = this.device.createBuffer({ size: storage.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.encoder().copyBufferToBuffer(storage.buffer, 0, staging, 0, storage.bytes);
     this.flush();
@@ -118,6 +121,7 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     staging.unmap();
     staging.destroy();
     this.#check();
+    await indexCheck?.();
     switch (dtype) {
       case 'float32':
         return new Float32Array(raw);
@@ -175,9 +179,11 @@ export class WebGPUBackend implements Backend<GpuStorage> {
 
   /** Waits until the GPU has finished all submitted work. */
   async sync(): Promise<void> {
+    const indexCheck = beginIndexCheck(this);
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.#check();
+    await indexCheck?.();
   }
 
   #pipeline(d: Dispatch): GPUComputePipeline {

@@ -52,14 +52,17 @@ export const ELEMENTWISE_RULES: Record<string, GradRule> = {
   mul: {
     elementwise: true,
     save: { inputs: true, outputs: false },
-    vjp: ({ inputs: [a, b] }, [g]) => [mul(g, b), mul(g, a)],
+    vjp: ({ inputs: [a, b], needsGrad }, [g]) => [
+      needsGrad?.[0] === false ? null : mul(g, b),
+      needsGrad?.[1] === false ? null : mul(g, a),
+    ],
   },
   div: {
     elementwise: true,
     save: { inputs: true, outputs: true },
-    vjp: ({ inputs: [, b], outputs: [y] }, [g]) => {
+    vjp: ({ inputs: [, b], outputs: [y], needsGrad }, [g]) => {
       const ga = div(g, b);
-      return [ga, neg(mul(ga, y))]; // ∂(a/b)/∂b = −a/b² = −y/b
+      return [ga, needsGrad?.[1] === false ? null : neg(mul(ga, y))]; // ∂(a/b)/∂b = −a/b² = −y/b
     },
   },
   pow: {
@@ -87,7 +90,11 @@ export const ELEMENTWISE_RULES: Record<string, GradRule> = {
   where: {
     elementwise: true,
     save: { inputs: true, outputs: false },
-    vjp: ({ inputs: [c] }, [g]) => [null, where(c, g, 0), where(c, 0, g)],
+    vjp: ({ inputs: [c], needsGrad }, [g]) => [
+      null,
+      needsGrad?.[1] === false ? null : where(c, g, 0),
+      needsGrad?.[2] === false ? null : where(c, 0, g),
+    ],
   },
 };
 

@@ -6,7 +6,10 @@ export const MOVEMENT_RULES: Record<string, GradRule> = {
   // C = A·B: Ā = C̄·Bᵀ, B̄ = Aᵀ·C̄ (per batch item; broadcast batches were expanded views)
   matmul: {
     save: { inputs: true, outputs: false },
-    vjp: ({ inputs: [a, b] }, [g]) => [matmul(g, transpose(b)), matmul(transpose(a), g)],
+    vjp: ({ inputs: [a, b], needsGrad }, [g]) => [
+      needsGrad?.[0] === false ? null : matmul(g, transpose(b)),
+      needsGrad?.[1] === false ? null : matmul(transpose(a), g),
+    ],
   },
   concat: {
     linear: true,

@@ -233,12 +233,23 @@ function binaryKernel(op: string): CpuKernel {
   };
 }
 
+/** A view that repeats one element (a broadcast scalar): its value, else undefined. */
+function scalarOf(v: CpuView): number | undefined {
+  return v.strides.every((s) => s === 0) ? v.storage[v.offset] : undefined;
+}
+
 const whereKernel: CpuKernel = ([c, a, b], [out]) => {
   const cond = dense(c);
-  const av = dense(a);
-  const bv = dense(b);
   const o = out.storage;
-  for (let i = 0; i < o.length; i++) o[i] = cond[i] ? av[i] : bv[i];
+  // relu and masks pass a broadcast scalar: read it once instead of materializing it
+  const as = scalarOf(a);
+  const bs = scalarOf(b);
+  const av = as === undefined ? dense(a) : undefined;
+  const bv = bs === undefined ? dense(b) : undefined;
+  if (av && bs !== undefined) for (let i = 0; i < o.length; i++) o[i] = cond[i] ? av[i] : bs;
+  else if (as !== undefined && bv) for (let i = 0; i < o.length; i++) o[i] = cond[i] ? as : bv[i];
+  else if (av && bv) for (let i = 0; i < o.length; i++) o[i] = cond[i] ? av[i] : bv[i];
+  else for (let i = 0; i < o.length; i++) o[i] = cond[i] ? as! : bs!;
 };
 
 const castKernel: CpuKernel = ([x], [out]) => {
