@@ -1,13 +1,15 @@
 // The browser test of the built site: serves apps/docs/build on a free localhost port, opens every
 // page of the sitemap in Chromium, runs every note with its Run button, and fails on any console
 // error, page error, failed request, note error, empty output or missing plot. Saves a full-page
-// screenshot of every page to apps/docs/artifacts/screenshots/<path>.png.
+// screenshot of every page to apps/docs/artifacts/screenshots/<path>.png. Chromium runs with
+// WebGPU on SwiftShader, so the notes run on the WebGPU backend (the badge says which ran).
 //
 //   pnpm --filter @ml/docs test:e2e        (after `pnpm docs:build`)
 //
 // Environment: CHROMIUM (default /usr/bin/chromium); E2E_RUN_TIMEOUT_MS (default 120000) per
-// note; E2E_ONLY (a substring: only pages whose path contains it). Without Chromium the test is
-// skipped, unless CI is set, where it fails.
+// note; E2E_ONLY (a substring: only pages whose path contains it); E2E_WEBGPU=0 runs Chromium
+// without a GPU (the notes then run on the CPU backend). Without Chromium the test is skipped,
+// unless CI is set, where it fails.
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,11 +22,14 @@ const shotsDir = path.join(siteDir, 'artifacts', 'screenshots');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const runTimeout = Number(process.env.E2E_RUN_TIMEOUT_MS ?? 120_000);
 const only = process.env.E2E_ONLY;
+const webgpu = process.env.E2E_WEBGPU !== '0';
 
 const CHROMIUM_ARGS = [
   '--headless=new',
   '--no-sandbox',
-  '--disable-gpu',
+  // WebGPU on SwiftShader (a Vulkan GPU emulated on the CPU): the notes run on the page's WebGPU
+  // backend, as they do for a reader whose browser has a GPU.
+  ...(webgpu ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] : ['--disable-gpu']),
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -309,7 +314,7 @@ async function visit(urlPath, { notes }) {
 }
 
 try {
-  log(`e2e: ${pagePaths.length} pages from the sitemap, served from ${origin}, Chromium at ${executablePath}`);
+  log(`e2e: ${pagePaths.length} pages from the sitemap, served from ${origin}, Chromium at ${executablePath}, ${webgpu ? 'WebGPU on SwiftShader' : 'no GPU (E2E_WEBGPU=0)'}`);
   for (const p of pagePaths) await visit(p, { notes: true });
   for (const p of extraPaths) await visit(p, { notes: false });
 } finally {

@@ -1,15 +1,30 @@
 /**
  * The one place that chooses the backend notes run on in the page.
  *
- * Today that is the CPU backend of @ml/tensor. When a WebGPU backend exists, it plugs in here:
- * try it when `navigator.gpu` is there (`await navigator.gpu.requestAdapter()`), fall back to the
- * CPU. Everything else (the Runnable component, the backend badge) only sees the Backend.
+ * WebGPU (@ml/gpu-webgpu) when the browser has `navigator.gpu` and it gives an adapter, else the
+ * CPU backend of @ml/tensor. `?backend=cpu` in the page's address forces the CPU. Everything else
+ * (the Runnable component, the backend badge, which shows `backend.name`) only sees the Backend.
  */
 import type { Backend } from '@ml/tensor';
 
 let chosen: Promise<Backend> | undefined;
 
+function forcedCpu(): boolean {
+  if (typeof location === 'undefined') return false;
+  return new URLSearchParams(location.search).get('backend') === 'cpu';
+}
+
 async function choose(): Promise<Backend> {
+  const gpu = typeof navigator === 'undefined' ? undefined : (navigator as { gpu?: unknown }).gpu;
+  if (gpu && !forcedCpu()) {
+    try {
+      // webgpu() requests the adapter and fails with the reason when there is none.
+      const { webgpu } = await import('@ml/gpu-webgpu');
+      return await webgpu();
+    } catch (e) {
+      console.info(`Notes run on the CPU: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const { createCpuBackend } = await import('@ml/tensor');
   return createCpuBackend();
 }
@@ -21,4 +36,18 @@ export function pageBackend(): Promise<Backend> {
     throw e;
   });
   return chosen;
+}
+
+let cpu: Promise<Backend> | undefined;
+
+/** The CPU backend, for notes that need what the page's GPU backend lacks (float64, a kernel). */
+export function cpuBackend(): Promise<Backend> {
+  cpu ??= import('@ml/tensor').then(({ createCpuBackend }) => createCpuBackend());
+  return cpu;
+}
+
+/** Whether an error says the backend cannot do something (rather than that the note is wrong). */
+export function isCapabilityError(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  return /does not support dtype|has no kernel for primitive|cannot read synchronously/.test(message);
 }

@@ -1,8 +1,8 @@
 /**
  * Runs a note the reader edited: TypeScript → JavaScript with sucrase (in the page), then the
  * module is evaluated with a `require` that hands it the same bundled modules the original note
- * uses (`@ml/tensor`, `@ml/autograd`, `@observablehq/plot`, sibling notes), so an edited note
- * behaves like a file.
+ * uses (`@ml/tensor`, `@ml/autograd`, `@ml/gpu-webgpu`, `@observablehq/plot`, sibling notes), so
+ * an edited note behaves like a file.
  */
 import type { NoteRun } from './context';
 import { loadSibling } from './notes';
@@ -10,6 +10,7 @@ import { loadSibling } from './notes';
 const PACKAGES: Record<string, () => Promise<unknown>> = {
   '@ml/tensor': () => import('@ml/tensor'),
   '@ml/autograd': () => import('@ml/autograd'),
+  '@ml/gpu-webgpu': () => import('@ml/gpu-webgpu'),
   '@observablehq/plot': () => import('@observablehq/plot'),
 };
 

@@ -10,7 +10,7 @@
  */
 import clsx from 'clsx';
 import React, { useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import { pageBackend } from '../../runtime/backend';
+import { cpuBackend, isCapabilityError, pageBackend } from '../../runtime/backend';
 import { compileNote } from '../../runtime/compile';
 import type { TableOptions } from '../../runtime/context';
 import { loadNote, noteSlugs, noteSource } from '../../runtime/notes';
@@ -122,10 +122,22 @@ export default function Runnable({ note, title }: RunnableProps): React.JSX.Elem
         import('@observablehq/plot'),
       ]);
       const runNote = edited ? await compileNote(source, note) : await loadNote(note);
-      tensorLib.setBackend(backend);
-      setBackendName(backend.name);
-      const ctx = createPageContext({ backend, signal: ctl.signal, sink, plot: (o) => Plot.plot(o) });
-      await runNote(ctx);
+      const attempt = async (on: typeof backend) => {
+        tensorLib.setBackend(on);
+        setBackendName(on.name);
+        await runNote(createPageContext({ backend: on, signal: ctl.signal, sink, plot: (o) => Plot.plot(o) }));
+      };
+      try {
+        await attempt(backend);
+      } catch (e) {
+        // a note that needs what the GPU backend lacks (float64, a kernel) runs on the CPU instead
+        if (backend.name === 'cpu' || !isCapabilityError(e) || ctl.signal.aborted) throw e;
+        items.current = [];
+        lines = 0;
+        const reason = e instanceof Error ? e.message : String(e);
+        push({ kind: 'text', text: `[running on the CPU: ${backend.name} cannot run this note (${reason})]` });
+        await attempt(await cpuBackend());
+      }
       setStatus(ctl.signal.aborted ? 'stopped' : 'done');
     } catch (e) {
       if (ctl.signal.aborted || isAbortError(e)) {
