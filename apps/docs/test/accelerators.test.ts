@@ -83,9 +83,6 @@ describe('notes/accelerators: in Node, on the CPU backend', async () => {
       expect(t['GFLOP/s']).toBeCloseTo(gflops(matmulFlops(t.n), t.ms), 1);
       expect(t['GFLOP/s'] / gflops(matmulFlops(t.n), t.ms)).toBeCloseTo(1, 2);
     }
-    // n³ work: 2× the size takes clearly more than 2× the time at the largest sizes measured
-    const [p, q] = r.timings.slice(-2);
-    expect(q.ms / p.ms).toBeGreaterThan(2);
   });
 
   it('checks the CPU products against float64 before trusting the times', () => {
@@ -118,7 +115,6 @@ describe('notes/accelerators: in Node, on the CPU backend', async () => {
     expect(oneByOne.way).toBe('one vector at a time');
     expect(atOnce.way).toBe('all at once (one matmul)');
     expect(atOnce['FLOPs/byte']).toBeGreaterThan(50 * oneByOne['FLOPs/byte']);
-    expect(atOnce.ms).toBeLessThan(oneByOne.ms);
   });
 
   it('times when the call returns and when the result is ready', () => {

@@ -61,6 +61,10 @@ export class WebGPUBackend implements Backend<GpuStorage> {
   #encoded = 0;
   #transient: GPUBuffer[] = [];
   #error: Error | null = null;
+  /** Whether #error is a validation error outside an error scope (a compile error explains it better). */
+  #uncaptured = false;
+  /** The error scope of the newest pipeline (scopes settle in order). */
+  #lastScope: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly device: GPUDevice,
@@ -72,9 +76,16 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     device.lost.then((info) => {
       this.#error ??= new Error(`webgpu: the GPU device was lost (${info.reason}): ${info.message}`);
     });
+    // a validation error outside an error scope would otherwise leave its command buffer unrun and
+    // the tensors it should have written reading as zeros: keep it for the next op or read
+    device.addEventListener?.('uncapturederror', (e) => {
+      if (this.#error) return;
+      this.#error = new Error(`webgpu: ${(e as GPUUncapturedErrorEvent).error.message}`);
+      this.#uncaptured = true;
+    });
   }
 
-  /** Throws the first asynchronous failure (device loss, a kernel that failed to compile). */
+  /** Throws the first asynchronous failure (device loss, a kernel that failed to compile, a validation error). */
   #check(): void {
     if (this.#error) throw this.#error;
   }
@@ -82,6 +93,12 @@ export class WebGPUBackend implements Backend<GpuStorage> {
   allocate(_dtype: DType, size: number): GpuStorage {
     this.#check();
     const bytes = Math.max(4, size * 4);
+    const limit = Math.min(this.device.limits.maxBufferSize, this.device.limits.maxStorageBufferBindingSize);
+    if (bytes > limit) {
+      throw new Error(
+        `webgpu: a tensor of ${size} elements needs a buffer of ${bytes} bytes, more than this device allows (${limit} bytes: maxStorageBufferBindingSize)`,
+      );
+    }
     this.#buffers++;
     this.#bytes += bytes;
     const pooled = this.#pool.get(bytes)?.pop();
@@ -105,6 +122,7 @@ export class WebGPUBackend implements Backend<GpuStorage> {
   }
 
   async read(storage: GpuStorage, dtype: DType): Promise<TypedArray> {
+    if (this.#uncaptured) await this.#lastScope; // the compile error behind it, if that is what it was
     this.#check();
     // index errors recorded by gather/scatterAdd come back with the same submit and are raised here
     const indexCheck = beginIndexCheck(this);
@@ -193,8 +211,11 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: d.op });
     p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: d.op });
-    this.device.popErrorScope().then((err) => {
-      if (err) this.#error ??= new Error(`webgpu: the kernel for "${d.op}" failed to compile: ${err.message}\n${code}`);
+    this.#lastScope = this.device.popErrorScope().then((err) => {
+      if (err && (!this.#error || this.#uncaptured)) {
+        this.#error = new Error(`webgpu: the kernel for "${d.op}" failed to compile: ${err.message}\n${code}`);
+        this.#uncaptured = false;
+      }
     });
     this.#pipelines.set(d.key, p);
     return p;

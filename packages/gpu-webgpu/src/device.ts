@@ -33,7 +33,7 @@ async function gpuEntry(opts: WebGPUOptions): Promise<GPU> {
   try {
     // a variable specifier keeps bundlers from pulling the Node-only package into browser builds
     const name = 'webgpu';
-    mod = (await import(/* @vite-ignore */ name)) as NodeWebGPU;
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ name)) as NodeWebGPU;
   } catch (e) {
     throw new Error(`webgpu: in Node the WebGPU backend needs the "webgpu" package (npm i webgpu): ${(e as Error).message}. ${FALLBACK}`);
   }
@@ -57,6 +57,9 @@ async function gpuEntry(opts: WebGPUOptions): Promise<GPU> {
   }
   return mod.create(opts.dawnFlags ?? []);
 }
+
+/** The GPU entry point and adapter of each device this module requested, alive while the device is. */
+const instances = new WeakMap<GPUDevice, { gpu: GPU; adapter: GPUAdapter }>();
 
 /** Requests an adapter and a device, with errors that explain what is missing. */
 export async function acquireDevice(opts: WebGPUOptions): Promise<{ device: GPUDevice; adapterName: string; owned: boolean }> {
@@ -82,5 +85,8 @@ export async function acquireDevice(opts: WebGPUOptions): Promise<{ device: GPUD
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
     },
   });
+  // Dawn in Node shuts down when the object `create` returned is garbage-collected, which crashes
+  // the process if a device of it is still in use: keep it (and the adapter) as long as the device
+  instances.set(device, { gpu, adapter });
   return { device, adapterName, owned: true };
 }

@@ -22,14 +22,14 @@ const UNARY: Record<string, Expr> = {
   ceil: floatOnly('ceil(A)'),
   round: floatOnly('round(A)'), // WGSL rounds halves to even
   copy: byType('A', 'A', 'A'),
-  exp: floatOnly('exp(A)'),
-  log: floatOnly('log(A)'),
+  exp: floatOnly('exp_(A)'),
+  log: floatOnly('log_(A)'),
   log1p: floatOnly('log1p_(A)'),
   expm1: floatOnly('expm1_(A)'),
   sqrt: floatOnly('sqrt(A)'),
   rsqrt: floatOnly('(1.0 / sqrt(A))'),
-  sin: floatOnly('sin(A)'),
-  cos: floatOnly('cos(A)'),
+  sin: floatOnly('sin_(A)'),
+  cos: floatOnly('cos_(A)'),
   tanh: floatOnly('tanh_(A)'),
   sigmoid: floatOnly('sigmoid_(A)'),
   erf: floatOnly('erf_(A)'),
@@ -131,9 +131,9 @@ function castExpr(from: DType, to: DType, a: string): string {
   const src = storageType(from);
   if (to === 'bool') return src === 'f32' ? `select(0u, 1u, ${a} != 0.0 || is_nan(${a}))` : `select(0u, 1u, ${a} != ${src === 'i32' ? '0' : '0u'})`;
   if (to === 'float32') return `f32(${a})`;
-  if (to === 'int32') return src === 'f32' ? `select(i32(trunc(${a})), 0, is_nan(${a}))` : `i32(${a})`;
+  if (to === 'int32') return src === 'f32' ? `f32_to_i32_(${a})` : `i32(${a})`;
   // uint8: wrap mod 256 like a Uint8Array store
-  if (src === 'f32') return `(u32(select(i32(trunc(${a})), 0, is_nan(${a}))) & 255u)`;
+  if (src === 'f32') return `(bitcast<u32>(f32_to_i32_(${a})) & 255u)`;
   return `(u32(${a}) & 255u)`;
 }
 

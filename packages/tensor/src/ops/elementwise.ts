@@ -111,6 +111,10 @@ function checkOperand(op: string, v: TensorOrScalar, name: string): void {
 export function prepareOperands(op: string, operands: TensorOrScalar[], dtype: DType, fallback?: Backend): { inputs: Tensor[]; temps: Tensor[] } {
   assertAlive(op, ...operands.filter((v): v is Tensor => v instanceof Tensor));
   const backend = (operands.find((v) => v instanceof Tensor) as Tensor | undefined)?.backend ?? fallback ?? getBackend();
+  // shapes first: a bad broadcast fails before any cast or scalar is created
+  const shapeOf = (v: TensorOrScalar): readonly number[] => (v instanceof Tensor ? v.shape : []);
+  let shape = shapeOf(operands[0]) as number[];
+  for (const v of operands.slice(1)) shape = broadcastShapes(op, shape, shapeOf(v));
   const temps: Tensor[] = [];
   let inputs = operands.map((v) => {
     if (!(v instanceof Tensor)) {
@@ -123,8 +127,6 @@ export function prepareOperands(op: string, operands: TensorOrScalar[], dtype: D
     temps.push(c);
     return c;
   });
-  let shape = inputs[0].shape as number[];
-  for (const t of inputs.slice(1)) shape = broadcastShapes(op, shape, t.shape);
   inputs = inputs.map((t) => {
     if (shapesEqual(t.shape, shape)) return t;
     const e = expandTo(op, t, shape);
@@ -196,6 +198,7 @@ export function where(condition: Tensor, a: TensorOrScalar, b: TensorOrScalar): 
   checkOperand(op, b, 'b');
   const dtype = resultType(a, b);
   assertAlive(op, condition);
+  broadcastShapes(op, broadcastShapes(op, condition.shape, a instanceof Tensor ? a.shape : []), b instanceof Tensor ? b.shape : []);
   // cast a and b to their common dtype (scalars on the condition's backend), then broadcast all three together
   const values = prepareOperands(op, [a, b], dtype, condition.backend);
   const temps = [...values.temps];
