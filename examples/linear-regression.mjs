@@ -1,6 +1,7 @@
-// Fits y = X·w + b to noisy data two ways with @ml/tensor alone: the normal equations
-// (a Cholesky solve) and gradient descent with the gradient written out by hand,
+// Fits y = X·w + b to noisy data two ways: the normal equations (a Cholesky solve) and
+// gradient descent with gradients from @ml/autograd (checked against the formula by hand),
 // then prints what each learned next to the truth.
+import { valueAndGrad } from '@ml/autograd';
 import { cholesky, concat, matmul, ones, random, scope, tensor, triangularSolve } from '@ml/tensor';
 
 const N = 512; // samples
@@ -21,18 +22,24 @@ const theta = scope(() => {
   return triangularSolve(L, z, { lower: true, transpose: true }); // Lᵀ θ = z
 });
 
-// 2) Gradient descent on the mean squared error L = mean((Xw + b − y)²):
-//    ∂L/∂w = 2/N · Xᵀ(Xw + b − y),  ∂L/∂b = 2/N · Σ(Xw + b − y).
+// 2) Gradient descent on the mean squared error L = mean((Xw + b − y)²). valueAndGrad gives
+//    L and (∂L/∂w, ∂L/∂b); by hand they are 2/N · Xᵀ(Xw + b − y) and 2/N · Σ(Xw + b − y).
+const mse = (w, b) => X.matmul(w).add(b).sub(y).square().mean();
+const lossAndGrads = valueAndGrad(mse, [0, 1]);
 let w = tensor([[0], [0], [0]]);
 let b = tensor(0);
 const lr = 0.1;
 for (let step = 0; step <= 100; step++) {
   const [nextW, nextB, loss] = scope(() => {
-    const err = X.matmul(w).add(b).sub(y); // (N, 1)
-    const gradW = X.transpose().matmul(err).mul(2 / N); // (3, 1)
-    const gradB = err.sum().mul(2 / N); // ()
-    return [w.sub(gradW.mul(lr)), b.sub(gradB.mul(lr)), err.square().mean()];
+    const [value, [gradW, gradB]] = lossAndGrads(w, b);
+    return [w.sub(gradW.mul(lr)), b.sub(gradB.mul(lr)), value];
   });
+  if (step === 0) {
+    const byHand = X.transpose().matmul(X.matmul(w).add(b).sub(y)).mul(2 / N); // (3, 1)
+    const [, [gw]] = lossAndGrads(w, b);
+    const gap = Math.max(...(await gw.sub(byHand).abs().data()));
+    console.log(`autograd vs hand-derived gradient at step 0: max difference ${gap.toExponential(1)}`);
+  }
   if (step % 25 === 0) console.log(`step ${String(step).padStart(3)}  mse ${(await loss.item()).toFixed(5)}`);
   w.dispose();
   b.dispose();
