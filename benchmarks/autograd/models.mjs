@@ -1,54 +1,14 @@
 // The models of the autograd suite, their inputs and a float64 reference of their loss and
 // gradients, with each library's way of writing them. Shared by run.mjs (the benchmark) and
 // profile.mjs (where our backward pass spends its time).
+import { oneHotLabels, uniform } from '../common/random.mjs';
+import { refAffine, refAffineBack, transposeArray } from '../common/reference.mjs';
+
+export { transposeArray, uniform };
 
 // ---------------------------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------------------------
-
-/** Deterministic uniform [lo, hi) float32 data (mulberry32). */
-export function uniform(n, lo, hi, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
-
-/** One-hot float32 labels (batch, classes) from a fixed seed. */
-function oneHotLabels(batch, classes, seed) {
-  const u = uniform(batch, 0, 1, seed);
-  const out = new Float32Array(batch * classes);
-  for (let i = 0; i < batch; i++) out[i * classes + Math.min(classes - 1, Math.floor(u[i] * classes))] = 1;
-  return out;
-}
-
-/** Permutes a dense row-major array; `axes` as in transpose. */
-export function transposeArray(x, shape, axes) {
-  const rank = shape.length;
-  const outShape = axes.map((a) => shape[a]);
-  const inStrides = new Array(rank);
-  let s = 1;
-  for (let d = rank - 1; d >= 0; d--) { inStrides[d] = s; s *= shape[d]; }
-  const strides = axes.map((a) => inStrides[a]);
-  const out = new Float32Array(x.length);
-  const idx = new Array(rank).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let off = 0;
-    for (let d = 0; d < rank; d++) off += idx[d] * strides[d];
-    out[i] = x[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < outShape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
 
 /** PyTorch's default init range: uniform in ±1/√fan_in, for weights and biases alike. */
 function makeParams(specs, seed) {
@@ -63,44 +23,6 @@ function makeParams(specs, seed) {
 // ---------------------------------------------------------------------------------------------
 // float64 reference: forward and backward written out by hand
 // ---------------------------------------------------------------------------------------------
-
-/** out (B, M) = x (B, K) · w (K, M) + b (M). */
-function refAffine(x, w, b, B, K, M) {
-  const out = new Float64Array(B * M);
-  for (let i = 0; i < B; i++) {
-    const o = i * M;
-    for (let j = 0; j < M; j++) out[o + j] = b[j];
-    for (let k = 0; k < K; k++) {
-      const xv = x[i * K + k];
-      if (xv === 0) continue;
-      const wo = k * M;
-      for (let j = 0; j < M; j++) out[o + j] += xv * w[wo + j];
-    }
-  }
-  return out;
-}
-
-/** Gradients of refAffine: dw (K, M), db (M), and dx (B, K) when asked. */
-function refAffineBack(x, w, dz, B, K, M, wantDx) {
-  const dw = new Float64Array(K * M);
-  const db = new Float64Array(M);
-  const dx = wantDx ? new Float64Array(B * K) : null;
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < M; j++) db[j] += dz[i * M + j];
-    for (let k = 0; k < K; k++) {
-      const xv = x[i * K + k];
-      const wo = k * M;
-      let acc = 0;
-      for (let j = 0; j < M; j++) {
-        const g = dz[i * M + j];
-        dw[wo + j] += xv * g;
-        acc += g * w[wo + j];
-      }
-      if (dx) dx[i * K + k] = acc;
-    }
-  }
-  return { dw, db, dx };
-}
 
 const refRelu = (z) => z.map((v) => (v > 0 ? v : 0));
 const refReluBack = (z, da) => da.map((g, i) => (z[i] > 0 ? g : 0));

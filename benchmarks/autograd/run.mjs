@@ -7,13 +7,15 @@
 //                                     [--max-run-ms <ms>] [--out <file.json>]
 //
 // See ../README.md for what each model is and how the numbers are taken.
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import os from 'node:os';
-import { format } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { spawnSync } from 'node:child_process';
+import { NotAvailable, firstLine } from '../common/errors.mjs';
+import { fmtMs, fmtSeconds } from '../common/format.mjs';
+import { gitCommit, machineInfo, packageVersion } from '../common/machine.mjs';
+import { consoleToStderr, gc, progress, stdoutWrite } from '../common/output.mjs';
+import { median } from '../common/timing.mjs';
 import { MODELS, uniform } from './models.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -91,23 +93,7 @@ const PROTOCOL = opts.quick
 // Agreement thresholds: max |a − b| / max |b| per tensor (see README).
 const TOL = { loss: 1e-5, grad: 1e-4 };
 
-const stdoutWrite = (s) => process.stdout.write(s);
-if (opts.json) {
-  const toErr = (...a) => process.stderr.write(format(...a) + '\n');
-  console.log = toErr;
-  console.info = toErr;
-  console.warn = toErr;
-  console.debug = toErr;
-}
-const progress = (msg) => process.stderr.write(msg + '\n');
-const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
-
-class NotAvailable extends Error {}
-
-function firstLine(e) {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n').find((l) => l.trim().length > 0)?.trim() ?? 'unknown error';
-}
+if (opts.json) consoleToStderr();
 
 // ---------------------------------------------------------------------------------------------
 // Libraries. `prepare(model, data)` builds that library's tensors and returns
@@ -120,24 +106,6 @@ function firstLine(e) {
 //   release()  frees the parameters and inputs
 // Loading failures turn into "n/a" with the reason, never a crash.
 // ---------------------------------------------------------------------------------------------
-
-/** Version of an installed package, found from its resolved entry point. */
-function packageVersion(name) {
-  try {
-    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
-    for (let i = 0; i < 6; i++) {
-      const p = join(dir, 'package.json');
-      if (existsSync(p)) {
-        const pkg = JSON.parse(readFileSync(p, 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      }
-      dir = dirname(dir);
-    }
-  } catch {
-    /* not installed */
-  }
-  return null;
-}
 
 async function loadOurs() {
   let ml;
@@ -437,12 +405,6 @@ async function loadJax() {
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Wall-clock ms of one run, and the process CPU time (user + system) it used. */
 async function once(iter) {
   const c0 = process.cpuUsage();
@@ -531,40 +493,6 @@ function agreement(out, ref) {
 // ---------------------------------------------------------------------------------------------
 // Run
 // ---------------------------------------------------------------------------------------------
-
-function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model?.trim() ?? 'unknown',
-    cores: cpus.length,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    arch: os.arch(),
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
-}
-
-function gitCommit() {
-  try {
-    const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', timeout: 10_000 });
-    return r.status === 0 ? r.stdout.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-function fmtMs(ms) {
-  if (ms === null || ms === undefined) return 'n/a';
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
-  return ms.toFixed(3);
-}
-
-function fmtSeconds(ms) {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
-}
 
 const fmtErr = (e) => (Number.isFinite(e) ? e.toExponential(1) : String(e));
 

@@ -10,13 +10,16 @@
 // In Node, WebGPU comes from the `webgpu` package (Dawn). On a machine without a GPU, Dawn runs
 // on SwiftShader, a Vulkan driver that emulates a GPU on the CPU: the numbers then only show
 // that nothing is pathologically slow. See ../README.md for what each case measures.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import os from 'node:os';
-import { format } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { spawnSync } from 'node:child_process';
+import { compare } from '../common/compare.mjs';
+import { NotAvailable, firstLine } from '../common/errors.mjs';
+import { fmtMs, fmtSeconds, table } from '../common/format.mjs';
+import { gitCommit, machineInfo as baseMachineInfo, packageVersion } from '../common/machine.mjs';
+import { consoleToStderr, gc, progress, stdoutWrite } from '../common/output.mjs';
+import { measure as measureWith } from '../common/timing.mjs';
 import {
   MLP,
   MLP_MACS,
@@ -97,41 +100,7 @@ const PROTOCOL = opts.quick
   : { warmup: 3, minRuns: 5, minTimeMs: 500, maxRuns: 1000 };
 
 // With --json, stdout carries the JSON object and nothing else.
-const stdoutWrite = (s) => process.stdout.write(s);
-if (opts.json) {
-  const toErr = (...a) => process.stderr.write(format(...a) + '\n');
-  console.log = toErr;
-  console.info = toErr;
-  console.warn = toErr;
-  console.debug = toErr;
-}
-const progress = (msg) => process.stderr.write(msg + '\n');
-const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
-
-class NotAvailable extends Error {}
-
-function firstLine(e) {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n').find((l) => l.trim().length > 0)?.trim() ?? 'unknown error';
-}
-
-/** Version of an installed package, found from its resolved entry point. */
-function packageVersion(name) {
-  try {
-    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
-    for (let i = 0; i < 6; i++) {
-      const p = join(dir, 'package.json');
-      if (existsSync(p)) {
-        const pkg = JSON.parse(readFileSync(p, 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      }
-      dir = dirname(dir);
-    }
-  } catch {
-    /* not installed */
-  }
-  return null;
-}
+if (opts.json) consoleToStderr();
 
 // ---------------------------------------------------------------------------------------------
 // WebGPU in Node: `navigator.gpu` from the `webgpu` package, shared by every library
@@ -677,52 +646,7 @@ async function loadJax(webgpuEnv) {
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function once(iter) {
-  const t0 = performance.now();
-  await iter();
-  return performance.now() - t0;
-}
-
-/** Warm up, then repeat until both minRuns and minTimeMs are reached; median of the timed runs. */
-async function measure(iter, capMs) {
-  for (let i = 0; i < PROTOCOL.warmup; i++) {
-    const t = await once(iter);
-    if (t > capMs) return { ms: t, runs: 1, capped: true };
-  }
-  const times = [];
-  let total = 0;
-  while ((times.length < PROTOCOL.minRuns || total < PROTOCOL.minTimeMs) && times.length < PROTOCOL.maxRuns) {
-    const t = await once(iter);
-    times.push(t);
-    total += t;
-  }
-  return { ms: median(times), runs: times.length, capped: false };
-}
-
-function compare(out, ref, tol) {
-  if (out.length !== ref.length) return { ok: false, detail: `length ${out.length}, expected ${ref.length}` };
-  let maxDiff = 0;
-  let scale = 0;
-  let nan = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const r = ref[i];
-    const v = out[i];
-    if (Number.isNaN(v) !== Number.isNaN(r)) { nan++; continue; }
-    const d = Math.abs(v - r);
-    if (d > maxDiff) maxDiff = d;
-    const a = Math.abs(r);
-    if (a > scale) scale = a;
-  }
-  const rel = maxDiff / Math.max(scale, 1e-30);
-  const ok = nan === 0 && rel <= tol;
-  return { ok, maxAbsDiff: maxDiff, relDiff: rel, detail: nan ? `${nan} NaN mismatches` : `max|diff| ${maxDiff.toExponential(2)} = ${rel.toExponential(2)} of max|ref| (tol ${tol})` };
-}
+const measure = (iter, capMs) => measureWith(iter, PROTOCOL, capMs);
 
 /** A training step: the loss, every gradient and every updated parameter against float64. */
 function compareStep(out, ref, tol) {
@@ -748,44 +672,16 @@ function compareStep(out, ref, tol) {
 // ---------------------------------------------------------------------------------------------
 
 function machineInfo(webgpuEnv) {
-  const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model?.trim() ?? 'unknown',
-    cores: cpus.length,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    arch: os.arch(),
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    ...baseMachineInfo(),
     gpu: webgpuEnv.adapter
       ? (({ name, ...info }) => ({ adapter: name, ...info, software: webgpuEnv.software, driver: webgpuEnv.driver }))(webgpuEnv.adapter)
       : { adapter: null, reason: webgpuEnv.reason, driver: webgpuEnv.driver },
   };
 }
 
-function gitCommit() {
-  try {
-    const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', timeout: 10_000 });
-    return r.status === 0 ? r.stdout.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
 function selectedCases() {
   return CASES.filter((c) => (!opts.quick || c.quick) && (opts.filters.length === 0 || opts.filters.some((f) => c.name.toLowerCase().includes(f))));
-}
-
-function fmtSeconds(ms) {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
-}
-
-function fmtMs(ms) {
-  if (ms === null || ms === undefined) return 'n/a';
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
-  return ms.toFixed(3);
 }
 
 function fmtRate(x) {
@@ -1044,12 +940,6 @@ function renderText(machine, versions, results, targets, gflopsOf) {
   lines.push('targets:');
   for (const t of targets) lines.push(`  ${t.status.padEnd(4)}  ${t.name}: ${t.detail}`);
   return lines.join('\n') + '\n';
-}
-
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const fmtRow = (row) => row.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
-  return [fmtRow(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmtRow)];
 }
 
 try {

@@ -6,13 +6,20 @@
 //                                   [--max-run-ms <ms>] [--out <file.json>]
 //
 // See ../README.md for what each case measures and how the numbers are taken.
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { format } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
+import { compare } from '../common/compare.mjs';
+import { NotAvailable, firstLine } from '../common/errors.mjs';
+import { fmtMs, fmtSeconds, table } from '../common/format.mjs';
+import { gitCommit, machineInfo, packageVersion } from '../common/machine.mjs';
+import { consoleToStderr, gc, progress, stdoutWrite } from '../common/output.mjs';
+import { uniform } from '../common/random.mjs';
+import { refConv2d, refSoftmax, transposeArray } from '../common/reference.mjs';
+import { measure as measureWith } from '../common/timing.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -73,34 +80,11 @@ const PROTOCOL = opts.quick
 
 // With --json, stdout carries the JSON object and nothing else: everything that libraries or
 // this script would log goes to stderr instead.
-const stdoutWrite = (s) => process.stdout.write(s);
-if (opts.json) {
-  const toErr = (...a) => process.stderr.write(format(...a) + '\n');
-  console.log = toErr;
-  console.info = toErr;
-  console.warn = toErr;
-  console.debug = toErr;
-}
-const progress = (msg) => process.stderr.write(msg + '\n');
-const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
+if (opts.json) consoleToStderr();
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and the float64 reference
 // ---------------------------------------------------------------------------------------------
-
-/** Deterministic uniform [lo, hi) float32 data (mulberry32). */
-function uniform(n, lo, hi, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
 
 function refMatmul(a, b, n, k, m) {
   const out = new Float64Array(n * m);
@@ -110,70 +94,6 @@ function refMatmul(a, b, n, k, m) {
       const av = a[i * k + p];
       const bo = p * m;
       for (let j = 0; j < m; j++) out[row + j] += av * b[bo + j];
-    }
-  }
-  return out;
-}
-
-function refSoftmax(x, rows, cols) {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    let m = -Infinity;
-    for (let j = 0; j < cols; j++) m = Math.max(m, x[o + j]);
-    let s = 0;
-    for (let j = 0; j < cols; j++) s += out[o + j] = Math.exp(x[o + j] - m);
-    for (let j = 0; j < cols; j++) out[o + j] /= s;
-  }
-  return out;
-}
-
-/** NCHW × OIHW → NCHW, stride 1, symmetric zero padding `pad`. */
-function refConv2d(x, w, N, C, H, W, O, K, pad) {
-  const Ho = H + 2 * pad - K + 1;
-  const Wo = W + 2 * pad - K + 1;
-  const out = new Float64Array(N * O * Ho * Wo);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++) {
-      const ob = ((n * O + o) * Ho) * Wo;
-      for (let c = 0; c < C; c++) {
-        const xb = (n * C + c) * H * W;
-        const wb = (o * C + c) * K * K;
-        for (let ki = 0; ki < K; ki++)
-          for (let kj = 0; kj < K; kj++) {
-            const wv = w[wb + ki * K + kj];
-            for (let y = 0; y < Ho; y++) {
-              const iy = y + ki - pad;
-              if (iy < 0 || iy >= H) continue;
-              for (let xx = 0; xx < Wo; xx++) {
-                const ix = xx + kj - pad;
-                if (ix < 0 || ix >= W) continue;
-                out[ob + y * Wo + xx] += wv * x[xb + iy * W + ix];
-              }
-            }
-          }
-      }
-    }
-  return out;
-}
-
-/** Permutes a dense row-major array: out[perm-ordered index] = x[index]; `axes` as in transpose. */
-function transposeArray(x, shape, axes) {
-  const rank = shape.length;
-  const outShape = axes.map((a) => shape[a]);
-  const inStrides = new Array(rank);
-  let s = 1;
-  for (let d = rank - 1; d >= 0; d--) { inStrides[d] = s; s *= shape[d]; }
-  const strides = axes.map((a) => inStrides[a]);
-  const out = new Float32Array(x.length);
-  const idx = new Array(rank).fill(0);
-  for (let i = 0; i < out.length; i++) {
-    let off = 0;
-    for (let d = 0; d < rank; d++) off += idx[d] * strides[d];
-    out[i] = x[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < outShape[d]) break;
-      idx[d] = 0;
     }
   }
   return out;
@@ -318,8 +238,6 @@ const CASES = [
   })(),
 ];
 
-class NotAvailable extends Error {}
-
 // ---------------------------------------------------------------------------------------------
 // Libraries. Each adapter turns a case into { run once and force completion, read the output,
 // release everything }. Loading failures turn into "n/a" with the reason, never a crash.
@@ -327,29 +245,6 @@ class NotAvailable extends Error {}
 
 const LIB_IDS = ['ours', 'tfjs-cpu', 'jax-cpu', 'jax-wasm'];
 const PEERS = LIB_IDS.slice(1);
-
-function firstLine(e) {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n').find((l) => l.trim().length > 0)?.trim() ?? 'unknown error';
-}
-
-/** Version of an installed package, found from its resolved entry point. */
-function packageVersion(name) {
-  try {
-    let dir = dirname(fileURLToPath(import.meta.resolve(name)));
-    for (let i = 0; i < 6; i++) {
-      const p = join(dir, 'package.json');
-      if (existsSync(p)) {
-        const pkg = JSON.parse(readFileSync(p, 'utf8'));
-        if (pkg.name === name) return pkg.version;
-      }
-      dir = dirname(dir);
-    }
-  } catch {
-    /* not installed */
-  }
-  return null;
-}
 
 async function loadOurs() {
   let ml;
@@ -464,81 +359,11 @@ async function loadJax() {
 // Measurement
 // ---------------------------------------------------------------------------------------------
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function once(iter) {
-  const t0 = performance.now();
-  const r = iter();
-  if (r !== undefined) await r;
-  return performance.now() - t0;
-}
-
-/** Warm up, then repeat until both minRuns and minTimeMs are reached; median of the timed runs. */
-async function measure(iter, { capMs }) {
-  for (let i = 0; i < PROTOCOL.warmup; i++) {
-    const t = await once(iter);
-    if (capMs !== undefined && t > capMs) return { ms: t, runs: 1, capped: true };
-  }
-  const times = [];
-  let total = 0;
-  while ((times.length < PROTOCOL.minRuns || total < PROTOCOL.minTimeMs) && times.length < PROTOCOL.maxRuns) {
-    const t = await once(iter);
-    times.push(t);
-    total += t;
-  }
-  return { ms: median(times), runs: times.length, capped: false };
-}
-
-function compare(out, ref, tol) {
-  if (out.length !== ref.length) return { ok: false, detail: `length ${out.length}, expected ${ref.length}` };
-  let maxDiff = 0;
-  let scale = 0;
-  let nan = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const r = ref[i];
-    const v = out[i];
-    if (Number.isNaN(v) !== Number.isNaN(r)) { nan++; continue; }
-    const d = Math.abs(v - r);
-    if (d > maxDiff) maxDiff = d;
-    const a = Math.abs(r);
-    if (a > scale) scale = a;
-  }
-  const rel = maxDiff / Math.max(scale, 1e-30);
-  const ok = nan === 0 && rel <= tol;
-  return { ok, maxAbsDiff: maxDiff, relDiff: rel, detail: nan ? `${nan} NaN mismatches` : `max|diff| ${maxDiff.toExponential(2)} = ${rel.toExponential(2)} of max|ref| (tol ${tol})` };
-}
+const measure = (iter, { capMs }) => measureWith(iter, PROTOCOL, capMs);
 
 // ---------------------------------------------------------------------------------------------
 // Run
 // ---------------------------------------------------------------------------------------------
-
-function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model?.trim() ?? 'unknown',
-    cores: cpus.length,
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-    arch: os.arch(),
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    // Other work on the machine skews every column; a 1-minute load near the core count means noise.
-    loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
-}
-
-/** The checked-out commit, so a recorded result says what it measured (null outside a git checkout). */
-function gitCommit() {
-  try {
-    const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', timeout: 10_000 });
-    return r.status === 0 ? r.stdout.trim() : null;
-  } catch {
-    return null;
-  }
-}
 
 function selectedCases() {
   return CASES.filter((c) => (!opts.quick || c.quick) && (opts.filters.length === 0 || opts.filters.some((f) => c.name.toLowerCase().includes(f))));
@@ -602,10 +427,6 @@ function conv2dExportedNow() {
     timeout: 30_000,
   });
   return r.stdout === 'function';
-}
-
-function fmtSeconds(ms) {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
 }
 
 const TARGETS = [
@@ -699,14 +520,6 @@ async function main() {
   stdoutWrite(renderText(machine, versions, results, targets));
 }
 
-function fmtMs(ms) {
-  if (ms === null || ms === undefined) return 'n/a';
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
-  return ms.toFixed(3);
-}
-
 function renderText(machine, versions, results, targets) {
   const lines = [];
   lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.platform} ${machine.arch}; load ${machine.loadavg.join(' ')} at start`);
@@ -740,11 +553,7 @@ function renderText(machine, versions, results, targets) {
       ...PEERS.map((p) => (ours && r.libs[p].ms !== null ? `${(r.libs[p].ms / ours).toFixed(2)}x` : '–')),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const fmtRow = (row) => row.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ');
-  lines.push(fmtRow(header));
-  lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) lines.push(fmtRow(row));
+  lines.push(...table(header, rows));
   lines.push('');
   lines.push('ratios are peer ms / ours ms: above 1x means @ml/tensor is faster.');
   const bad = results.flatMap((r) => LIB_IDS.filter((id) => r.libs[id].check && !r.libs[id].check.ok));
