@@ -9,6 +9,7 @@ import { avgPool2d, col2im, conv2d, createCpuBackend, im2col, matmul, maxPool2d,
 import type { WebGPUBackend } from '../src/index.js';
 import { webgpu } from '../src/index.js';
 import { GPU_KERNELS } from '../src/kernels/index.js';
+import { rng } from './rng.js';
 
 let gpu: WebGPUBackend;
 const cpu = createCpuBackend();
@@ -18,17 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.destroy());
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let seed = 1;
 function values(n: number, dtype: DType): TypedArray {

@@ -8,6 +8,7 @@ import type { Backend, DType, Tensor, TypedArray } from '@ml/tensor';
 import { webgpu } from '../src/index.js';
 import type { WebGPUBackend } from '../src/index.js';
 import { checkIndexErrors } from '../src/kernels/movement.js';
+import { rng } from './rng.js';
 
 const cpu = createCpuBackend();
 let gpu: WebGPUBackend;
@@ -19,17 +20,6 @@ afterAll(() => gpu?.destroy());
 
 // ---- helpers
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DTYPES: readonly DType[] = ['float32', 'int32', 'uint8', 'bool'];
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

@@ -8,6 +8,7 @@ import { apply, apply1, argmax, argsort, createCpuBackend, cumsum, makeView, max
 import type { DType, Tensor, TypedArray } from '@ml/tensor';
 import { webgpu } from '../src/index.js';
 import type { WebGPUBackend } from '../src/index.js';
+import { rng } from './rng.js';
 
 const cpu = createCpuBackend();
 let gpu: WebGPUBackend;
@@ -19,17 +20,6 @@ afterAll(() => gpu?.destroy());
 
 // ---- helpers
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 

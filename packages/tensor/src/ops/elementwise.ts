@@ -198,12 +198,12 @@ export function where(condition: Tensor, a: TensorOrScalar, b: TensorOrScalar): 
   checkOperand(op, b, 'b');
   const dtype = resultType(a, b);
   assertAlive(op, condition);
-  broadcastShapes(op, broadcastShapes(op, condition.shape, a instanceof Tensor ? a.shape : []), b instanceof Tensor ? b.shape : []);
+  // shapes first: a bad broadcast fails before any cast or scalar is created
+  const shape = broadcastShapes(op, broadcastShapes(op, condition.shape, a instanceof Tensor ? a.shape : []), b instanceof Tensor ? b.shape : []);
   // cast a and b to their common dtype (scalars on the condition's backend), then broadcast all three together
   const values = prepareOperands(op, [a, b], dtype, condition.backend);
   const temps = [...values.temps];
   try {
-    const shape = broadcastShapes(op, condition.shape, values.inputs[0].shape);
     const expand = (t: Tensor): Tensor => {
       if (shapesEqual(t.shape, shape)) return t;
       const e = expandTo(op, t, shape);
