@@ -111,6 +111,30 @@ export class Tensor {
     notifyDispose(this);
   }
 
+  /**
+   * Points this tensor at `source`'s buffer, which must have the same shape and dtype; the old
+   * buffer is freed once nothing else uses it. Only for subclasses that model mutable state (@ml/nn's
+   * `Parameter` and `Buffer`): views taken earlier, and values autograd saved, keep the old contents.
+   */
+  protected replaceStorage(op: string, source: Tensor): void {
+    this.#check(op);
+    if (source.isDisposed) fail(op, `the new value (shape ${fmt(source.shape)}) was disposed`);
+    if (source.dtype !== this.dtype || source.shape.length !== this.shape.length || source.shape.some((d, i) => d !== this.shape[i])) {
+      fail(op, `the new value must have shape ${fmt(this.shape)} and dtype ${this.dtype}, got shape ${fmt(source.shape)} and dtype ${source.dtype}`);
+    }
+    const next = source.ref;
+    next.refs++;
+    if (--this.ref.refs === 0) this.ref.backend.free(this.ref.storage);
+    if (next.backend !== this.ref.backend) {
+      countTensor(this.ref.backend, -1);
+      countTensor(next.backend, 1);
+    }
+    const self = this as unknown as { ref: StorageRef; strides: readonly number[]; offset: number };
+    self.ref = next;
+    self.strides = source.strides;
+    self.offset = source.offset;
+  }
+
   [Symbol.dispose](): void {
     this.dispose();
   }
