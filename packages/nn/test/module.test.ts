@@ -117,7 +117,9 @@ describe('Module', () => {
     p.assign(v);
     v.dispose();
     expect(memory().buffers).toBe(before.buffers + 1);
-    expect(() => p.assign(zeros([3]))).toThrow(/Parameter.assign: the new value must have shape \(4,\) and dtype float32, got shape \(3,\)/);
+    const wrong = zeros([3]);
+    expect(() => p.assign(wrong)).toThrow(/Parameter.assign: the new value must have shape \(4,\) and dtype float32, got shape \(3,\)/);
+    wrong.dispose();
     p.dispose();
     expect(memory()).toEqual(before);
   });
