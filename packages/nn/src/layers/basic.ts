@@ -1,1 +1,9 @@
-export {};
+/** The basic layers: linear, embedding, dropout, normalisation, convolution, pooling, activations. */
+export { Linear, linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Embedding, embedding } from './embedding.js';
+export type { EmbeddingOptions } from './embedding.js';
+export { Dropout, dropout } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { LayerNorm, layerNorm, RMSNorm, rmsNorm } from './norm.js';
+export type { LayerNormOptions, RMSNormOptions } from './norm.js';
