@@ -4,7 +4,7 @@ import { Embedding, embedding } from '@ml/nn';
 import { random, scope, tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectGradOk, rand64, values, varianceRatioInterval } from './layer-helpers.js';
+import { expectGradOk, rand64, values, varianceRatioInterval } from './layer-helpers.js';
 
 const ids = (data: number[][] | number[]): Tensor => tensor(data, { dtype: 'int32' });
 
