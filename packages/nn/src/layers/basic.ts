@@ -7,3 +7,5 @@ export { Dropout, dropout } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export { LayerNorm, layerNorm, RMSNorm, rmsNorm } from './norm.js';
 export type { LayerNormOptions, RMSNormOptions } from './norm.js';
+export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, convTranspose2d } from './conv.js';
+export type { Conv1dOptions, Conv2dOptions, ConvPadding2d, ConvTranspose1dOptions, ConvTranspose2dArgs, ConvTranspose2dOptions, Size2 } from './conv.js';
