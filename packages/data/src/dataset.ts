@@ -3,7 +3,7 @@
  * `TensorDataset` wraps tensors that share their first dim; `Subset` and `randomSplit` pick
  * samples by index; `mapDataset` transforms samples lazily.
  */
-import { Tensor } from '@ml/tensor';
+import { scope, Tensor } from '@ml/tensor';
 import type { Key } from '@ml/tensor';
 import { checkIndices, hostPermutation, indexTensor } from './host.js';
 
@@ -86,12 +86,21 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements BatchDatase
     try {
       return this.tensors.map((t) => {
         if (!idx.has(t.backend)) idx.set(t.backend, indexTensor(indices, t.backend));
-        return t.indexSelect(0, idx.get(t.backend)!);
+        return selectRows(t, idx.get(t.backend)!);
       }) as T;
     } finally {
       for (const i of idx.values()) i.dispose();
     }
   }
+}
+
+/**
+ * `t[idx]` along the first dim. A contiguous tensor of rank > 2 is gathered as a matrix
+ * (N, rest) of rows, which the gather kernels walk faster than the n-d view.
+ */
+function selectRows(t: Tensor, idx: Tensor): Tensor {
+  if (t.rank <= 2 || !t.isContiguous) return t.indexSelect(0, idx);
+  return scope(() => t.reshape([t.shape[0], -1]).indexSelect(0, idx).reshape([idx.size, ...t.shape.slice(1)])); // (B, ...)
 }
 
 /**

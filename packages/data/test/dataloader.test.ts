@@ -14,7 +14,7 @@ function idDataset(n: number) {
 }
 
 /** Iterates one epoch; returns the sample ids of each batch (checking x agrees with the id). */
-async function epochIds(loader: DataLoader<Tensor[]>): Promise<number[][]> {
+async function epochIds(loader: AsyncIterable<Tensor[]>): Promise<number[][]> {
   const out: number[][] = [];
   for await (const [ids, x] of loader) {
     const i = Array.from(await ids.data());
@@ -150,7 +150,7 @@ describe('DataLoader: batches', () => {
     const before = memory();
     for (let e = 0; e < 3; e++) {
       const seen: number[] = [];
-      for await (const [ids, x] of loader as DataLoader<Tensor[]>) {
+      for await (const [ids, x] of loader) {
         seen.push(...(await ids.data()));
         ids.dispose();
         x.dispose();

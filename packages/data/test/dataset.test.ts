@@ -37,6 +37,21 @@ describe('TensorDataset', () => {
     for (const t of [bx, by, x, y]) t.dispose();
   });
 
+  it('getBatch on n-d tensors, contiguous or not, picks whole samples', async () => {
+    const images = arange(0, 30, 1, { dtype: 'int32' }).reshape([5, 1, 2, 3]); // sample i holds 6i..6i+5
+    const perm = arange(0, 30, 1, { dtype: 'int32' }).reshape([2, 5, 3]).permute([1, 0, 2]); // (5, 2, 3), a strided view
+    expect(perm.isContiguous).toBe(false);
+    const before = memory();
+    const [a, b] = new TensorDataset(images, perm).getBatch(Int32Array.of(3, 1, 3));
+    expect(memory().tensors).toBe(before.tensors + 2); // no temporaries
+    expect(a.shape).toEqual([3, 1, 2, 3]);
+    expect(Array.from(await a.data())).toEqual([3, 1, 3].flatMap((i) => [0, 1, 2, 3, 4, 5].map((k) => 6 * i + k)));
+    expect(b.shape).toEqual([3, 2, 3]);
+    // perm[i, j, k] = 15j + 3i + k
+    expect(await b.array()).toEqual([3, 1, 3].map((i) => [0, 1].map((j) => [0, 1, 2].map((k) => 15 * j + 3 * i + k))));
+    for (const t of [a, b, images, perm]) t.dispose();
+  });
+
   it('getBatch leaves no temporaries behind', () => {
     const { x, y } = rows(6);
     const ds = new TensorDataset(x, y);
