@@ -9,3 +9,5 @@ export { LayerNorm, layerNorm, RMSNorm, rmsNorm } from './norm.js';
 export type { LayerNormOptions, RMSNormOptions } from './norm.js';
 export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, convTranspose2d } from './conv.js';
 export type { Conv1dOptions, Conv2dOptions, ConvPadding2d, ConvTranspose1dOptions, ConvTranspose2dArgs, ConvTranspose2dOptions, Size2 } from './conv.js';
+export { AdaptiveAvgPool2d, adaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './pooling.js';
+export type { AdaptiveSize, AvgPool2dOptions, MaxPool2dOptions } from './pooling.js';
