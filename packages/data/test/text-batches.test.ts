@@ -65,6 +65,16 @@ describe('getBatch', () => {
     expect(Math.max(...(await y.data()))).toBe(12);
   });
 
+  it('uint8 tokens (bytes) give int32 batches', async () => {
+    const bytes = tensor(Uint8Array.from({ length: 20 }, (_, i) => 200 + i));
+    const [x, y] = getBatch(bytes, 4, 3, random.key(1));
+    expect(x.dtype).toBe('int32');
+    const xs = (await x.array()) as number[][];
+    const ys = (await y.array()) as number[][];
+    xs.forEach((row, b) => row.forEach((v, t) => expect(ys[b][t]).toBe(v + 1)));
+    expect(Math.min(...xs.flat())).toBeGreaterThanOrEqual(200);
+  });
+
   it('same key → same batch; charBatches steps with fold(key, step); memory holds only x and y', async () => {
     const data = arange(0, 100, 1, { dtype: 'int32' });
     const key = random.key(3);
@@ -90,6 +100,7 @@ describe('getBatch', () => {
     expect(() => getBatch(data, 0, 2, random.key(0))).toThrow('getBatch: blockSize must be a positive integer, got 0');
     expect(() => getBatch(data, 2, 1.5, random.key(0))).toThrow('getBatch: batchSize must be a positive integer, got 1.5');
     expect(() => getBatch(data.reshape([2, 4]), 2, 2, random.key(0))).toThrow('getBatch: data must be a 1-D token tensor, got shape (2, 4)');
+    expect(() => getBatch(data.cast('float32'), 2, 2, random.key(0))).toThrow('getBatch: data must hold integer token ids (int32 or uint8), got float32');
   });
 });
 

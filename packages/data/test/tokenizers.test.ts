@@ -109,6 +109,7 @@ describe('BPETokenizer', () => {
 
   it('byte level: vocabSize = 256 + merges; compresses its training text; round trips it', () => {
     expect(bpe.vocabSize).toBe(300);
+    expect(BPETokenizer.train(corpus, 300).merges).toEqual(bpe.merges); // a number is the vocabSize
     expect(bpe.merges).toHaveLength(44);
     const ids = bpe.encode(corpus);
     expect(ids.length).toBeLessThan(new TextEncoder().encode(corpus).length / 2);

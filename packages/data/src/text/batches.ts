@@ -46,9 +46,9 @@ export function splitText(data: string | Tensor, fraction = 0.9): { train: strin
  * same windows shifted by one token (Karpathy's `get_batch`):
  * `i_b ~ U{0, …, n − blockSize − 1}`, `x[b, t] = data[i_b + t]`, `y[b, t] = data[i_b + t + 1]`.
  *
- * @param data       1-D token tensor (N,) (int32 ids), N > blockSize
+ * @param data       1-D token tensor (N,) of int32 (or uint8) ids, N > blockSize
  * @param key        PRNG key of the window starts
- * @returns `[x, y]`, each (batchSize, blockSize) with `data`'s dtype
+ * @returns `[x, y]`, each (batchSize, blockSize) int32
  * @example
  * ```ts
  * const [x, y] = getBatch(trainData, 8, 4, random.fold(key, step)); // (4, 8), (4, 8)
@@ -62,14 +62,16 @@ export function getBatch(data: Tensor, blockSize: number, batchSize: number, key
   for (const [name, v] of [['blockSize', blockSize], ['batchSize', batchSize]] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${op}: ${name} must be a positive integer, got ${String(v)}`);
   }
+  if (data.dtype !== 'int32' && data.dtype !== 'uint8') throw new Error(`${op}: data must hold integer token ids (int32 or uint8), got ${data.dtype}`);
   const n = data.shape[0];
   if (n <= blockSize) throw new Error(`${op}: data has ${n} tokens; a window of blockSize ${blockSize} plus its target needs at least ${blockSize + 1}`);
   return scope(() => {
     const starts = random.randint(key, [batchSize, 1], 0, n - blockSize, { backend: data.backend }); // (B, 1)
     const offsets = arange(0, blockSize, 1, { dtype: 'int32', backend: data.backend }); // (T,)
     const idx = starts.add(offsets).reshape([batchSize * blockSize]); // (B·T,)
-    const x = data.indexSelect(0, idx).reshape([batchSize, blockSize]); // (B, T)
-    const y = data.indexSelect(0, idx.add(1)).reshape([batchSize, blockSize]); // (B, T)
+    const ids = data.dtype === 'int32' ? data : data.cast('int32');
+    const x = ids.indexSelect(0, idx).reshape([batchSize, blockSize]); // (B, T)
+    const y = ids.indexSelect(0, idx.add(1)).reshape([batchSize, blockSize]); // (B, T)
     return [x, y] as [Tensor, Tensor];
   });
 }

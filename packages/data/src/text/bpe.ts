@@ -126,11 +126,13 @@ export class BPETokenizer {
 
   /**
    * Learns a tokenizer from `text` (see the class notes for the algorithm and tie-breaking).
-   * @param opts  `vocabSize` (base + merges) or `numMerges`; `level` `'byte'` (default) or `'char'`
+   * @param opts  `vocabSize` (base + merges) or `numMerges`; `level` `'byte'` (default) or `'char'`.
+   *   A number is the `vocabSize` of a byte-level tokenizer.
    */
-  static train(text: string, opts: BPETrainOptions): BPETokenizer {
+  static train(text: string, opts: BPETrainOptions | number): BPETokenizer {
     const op = 'BPETokenizer.train';
     if (typeof text !== 'string') throw new TypeError(`${op}: text must be a string`);
+    if (typeof opts === 'number') opts = { vocabSize: opts };
     const level = opts?.level ?? 'byte';
     if (level !== 'byte' && level !== 'char') throw new Error(`${op}: level must be 'byte' or 'char', got ${String(level)}`);
     const alphabet = level === 'char' ? [...new Set(text)].sort(byCodePoint) : [];
