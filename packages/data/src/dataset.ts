@@ -100,7 +100,9 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements BatchDatase
  */
 function selectRows(t: Tensor, idx: Tensor): Tensor {
   if (t.rank <= 2 || !t.isContiguous) return t.indexSelect(0, idx);
-  return scope(() => t.reshape([t.shape[0], -1]).indexSelect(0, idx).reshape([idx.size, ...t.shape.slice(1)])); // (B, ...)
+  const rest = t.shape.slice(1);
+  const rowSize = rest.reduce((a, b) => a * b, 1);
+  return scope(() => t.reshape([t.shape[0], rowSize]).indexSelect(0, idx).reshape([idx.size, ...rest])); // (B, ...rest)
 }
 
 /**
