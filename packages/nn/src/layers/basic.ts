@@ -11,3 +11,5 @@ export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, convTranspose2d } fro
 export type { Conv1dOptions, Conv2dOptions, ConvPadding2d, ConvTranspose1dOptions, ConvTranspose2dArgs, ConvTranspose2dOptions, Size2 } from './conv.js';
 export { AdaptiveAvgPool2d, adaptiveAvgPool2d, AvgPool2d, MaxPool2d } from './pooling.js';
 export type { AdaptiveSize, AvgPool2dOptions, MaxPool2dOptions } from './pooling.js';
+export { GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, silu, Softmax, Softplus, Tanh } from './activation.js';
+export { Flatten, Unflatten } from './flatten.js';
