@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { mnistDigits, mnistSplit } from '@ml/data';
-import { random } from '@ml/tensor';
+import { DataLoader, mnistDigits, mnistSplit, TensorDataset } from '@ml/data';
+import { memory, random } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
 
 // the package's own data, read independently of mnistDigits
@@ -101,5 +101,28 @@ describe('mnistSplit', () => {
     expect(Array.from(await a.train.labels.data())).not.toEqual(Array.from(await b.train.labels.data()));
     await expect(mnistSplit(random.key(0), { trainSize: 10001 })).rejects.toThrow('mnistSplit: trainSize must be an integer in [0, 10000], got 10001');
     for (const s of [a, b]) for (const t of [s.train.images, s.train.labels, s.test.images, s.test.labels]) t.dispose();
+  });
+});
+
+describe('a DataLoader over the digits', () => {
+  it('one shuffled epoch of the 8000 training digits: every digit once, memory flat', async () => {
+    const { train, test } = await mnistSplit();
+    const trainLabels = Array.from(await train.labels.data());
+    const loader = new DataLoader(new TensorDataset(train.images, train.labels), { batchSize: 256, shuffle: true, key: random.key(0) });
+    expect(loader.length).toBe(32);
+    const order = loader.order(0);
+    const before = memory();
+    let seen = 0;
+    for await (const [x, y] of loader) {
+      expect(x.shape).toEqual([y.shape[0], 1, 28, 28]);
+      const ys = await y.data();
+      ys.forEach((label, k) => expect(label).toBe(trainLabels[order[seen + k]]));
+      seen += ys.length;
+      x.dispose();
+      y.dispose();
+    }
+    expect(seen).toBe(8000);
+    expect(memory()).toEqual(before);
+    for (const t of [train.images, train.labels, test.images, test.labels]) t.dispose();
   });
 });
