@@ -37,7 +37,9 @@ function distance(x1: Tensor, x2: Tensor, p: number, eps: number): Tensor {
  * @param anchor a (N, D) or (D,), float.
  * @param positive p, the shape of `anchor`.
  * @param negative n, the shape of `anchor`.
- * @param opts.margin m (default 1). @param opts.p norm order (default 2). @param opts.eps ε (default 1e-6).
+ * @param opts.margin m (default 1).
+ * @param opts.p the norm's order (default 2).
+ * @param opts.eps ε (default 1e-6).
  * @param opts.swap use min(d(a, n), d(p, n)) (default false).
  * @param opts.reduction 'mean' (default, over N), 'sum' or 'none' (N,) (() for (D,) inputs).
  * @example
