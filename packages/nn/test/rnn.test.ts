@@ -173,6 +173,10 @@ describe('parameters', () => {
     lstm.dispose();
     const gru = new GRU(4, 2, { bias: false });
     expect(gru.namedParameters().map(([n, p]) => [n, p.shape])).toEqual([['weightIhL0', [6, 4]], ['weightHhL0', [6, 2]]]);
+    const w = gru.layerWeights(0);
+    expect([w.weightIh, w.weightHh, w.biasIh]).toEqual([gru.parameters()[0], gru.parameters()[1], undefined]);
+    expect(() => gru.layerWeights(1)).toThrow('GRU.layerWeights: layer must be in [0, 1), got 1');
+    expect(() => gru.layerWeights(0, true)).toThrow('GRU.layerWeights: there is no reverse direction: the layer is not bidirectional');
     gru.dispose();
     const cell = new LSTMCell(3, 2);
     expect(scope(() => Object.keys(cell.stateDict({ naming: 'pytorch' })))).toEqual(['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']);

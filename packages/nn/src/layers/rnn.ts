@@ -34,12 +34,12 @@ export interface RNNOptions {
   dtype?: FloatDType;
 }
 
-/** The four tensors of one layer and direction. */
-interface LayerWeights {
-  weightIh: Tensor;
-  weightHh: Tensor;
-  biasIh?: Tensor;
-  biasHh?: Tensor;
+/** The four parameters of one layer and direction (biases absent with `bias: false`). */
+export interface LayerWeights {
+  weightIh: Parameter;
+  weightHh: Parameter;
+  biasIh?: Parameter;
+  biasHh?: Parameter;
 }
 
 /**
@@ -100,10 +100,20 @@ abstract class RNNBase extends Module {
     }
   }
 
-  /** The parameters of layer `l`, direction `d` (0 forward, 1 reverse), read from the fields. */
-  protected weights(l: number, d: number): LayerWeights {
-    const sfx = `L${l}${d === 1 ? 'Reverse' : ''}`;
-    const f = this as unknown as Record<string, Tensor | undefined>;
+  /**
+   * The parameters of layer `l` (the fields `weightIhL{l}`, … with the suffix `Reverse` for the
+   * backward direction), typed.
+   *
+   * @example
+   * ```ts
+   * const { weightIh, weightHh } = lstm.layerWeights(0); // (4H, I), (4H, H)
+   * ```
+   */
+  layerWeights(l: number, reverse = false): LayerWeights {
+    if (!Number.isInteger(l) || l < 0 || l >= this.numLayers) fail(`${this.constructor.name}.layerWeights`, `layer must be in [0, ${this.numLayers}), got ${l}`);
+    if (reverse && !this.bidirectional) fail(`${this.constructor.name}.layerWeights`, 'there is no reverse direction: the layer is not bidirectional');
+    const sfx = `L${l}${reverse ? 'Reverse' : ''}`;
+    const f = this as unknown as Record<string, Parameter | undefined>;
     return { weightIh: f[`weightIh${sfx}`]!, weightHh: f[`weightHh${sfx}`]!, biasIh: f[`biasIh${sfx}`], biasHh: f[`biasHh${sfx}`] };
   }
 
@@ -136,14 +146,14 @@ abstract class RNNBase extends Module {
     return scope(() => {
       // everything below works on (L, N, ·) and states (S, N, H)
       let x = !batched ? input.unsqueeze(1) : this.batchFirst ? input.transpose(0, 1) : input; // (L, N, I)
-      const dtype = computeDtype(input.dtype, this.weights(0, 0).weightIh.dtype);
+      const dtype = computeDtype(input.dtype, this.layerWeights(0).weightIh.dtype);
       const h0 = hx.map((h) => (h === undefined ? zeros([S, N, this.hiddenSize], { dtype, backend: input.backend }) : batched ? h : h.unsqueeze(1)));
       const finals: Tensor[][] = Array.from({ length: this.numStates }, () => []);
       for (let l = 0; l < this.numLayers; l++) {
         if (l > 0 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, this.#dropoutKeys.next(), true);
         const outs: Tensor[] = [];
         for (let d = 0; d < dirs; d++) {
-          const w = this.weights(l, d);
+          const w = this.layerWeights(l, d === 1);
           const [out, last] = this.#runDirection(x, h0.map((h) => h.slice([l * dirs + d])), w, d === 1);
           outs.push(out);
           last.forEach((s, i) => finals[i].push(s));

@@ -2,7 +2,7 @@
 export { GRUCell, LSTMCell, RNNCell } from './rnn-cell.js';
 export type { RNNCellOptions, RNNNonlinearity } from './rnn-cell.js';
 export { GRU, LSTM, RNN } from './rnn.js';
-export type { RNNOptions } from './rnn.js';
+export type { LayerWeights, RNNOptions } from './rnn.js';
 export { applyRotary, RotaryEmbedding, rotaryEmbedding } from './rope.js';
 export type { RopePositions, RotaryEmbeddingOptions } from './rope.js';
 export { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from './positional.js';
