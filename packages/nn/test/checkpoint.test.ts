@@ -18,7 +18,7 @@ class Net extends Module {
     this.weight = new Parameter(random.normal(k1, [outF, inF]));
     this.bias = new Parameter(random.normal(k2, [outF], { dtype: 'float64' }));
     this.runningVar = new Buffer(zeros([outF]).add(seed));
-    this.steps = new Buffer(zeros([1], 'int32').add(seed));
+    this.steps = new Buffer(zeros([1], { dtype: 'int32' }).add(seed));
   }
   forward(x: Tensor): Tensor {
     return x;

@@ -114,7 +114,7 @@ export class Tensor {
   /**
    * Points this tensor at `source`'s buffer, which must have the same shape and dtype; the old
    * buffer is freed once nothing else uses it. Only for subclasses that model mutable state (@ml/nn's
-   * `Parameter` and `Buffer`): views taken earlier, and values autograd saved, keep the old contents.
+   * `Parameter` and its buffer-holding siblings): views taken earlier, and values autograd saved, keep the old contents.
    */
   protected replaceStorage(op: string, source: Tensor): void {
     this.#check(op);

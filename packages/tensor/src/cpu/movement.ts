@@ -75,7 +75,61 @@ function forEachIndex(
   }
 }
 
+/**
+ * Gather whose index varies only along `axis` (what indexSelect and embedding lookups produce):
+ * copies whole rows of the dims after `axis`, with one typed-array copy per row when they are
+ * contiguous in `x`. Returns false when the index is not of that form.
+ */
+function gatherRows(x: CpuView, index: CpuView, out: CpuView, axis: number): boolean {
+  const rank = out.shape.length;
+  for (let d = 0; d < rank; d++) if (d !== axis && index.strides[d] !== 0 && index.shape[d] !== 1) return false;
+  const dimSize = x.shape[axis];
+  const count = out.shape[axis];
+  const rows = new Int32Array(count); // the index values along axis, range-checked once
+  for (let j = 0; j < count; j++) {
+    let v = index.storage[index.offset + j * index.strides[axis]];
+    if (v < -dimSize || v >= dimSize) fail('gather', `index ${v} is out of range for dim ${axis} of size ${dimSize} (input ${fmt(x.shape)})`);
+    if (v < 0) v += dimSize;
+    rows[j] = v;
+  }
+  let inner = 1;
+  let innerContiguous = true;
+  for (let d = rank - 1; d > axis; d--) {
+    if (x.strides[d] !== inner) innerContiguous = false;
+    inner *= out.shape[d];
+  }
+  if (inner === 0 || count === 0) return true;
+  const outerShape = out.shape.slice(0, axis);
+  const outer = sizeOf(outerShape);
+  const coord = new Array<number>(axis).fill(0);
+  const o = out.storage;
+  const src = x.storage;
+  let pos = 0;
+  for (let k = 0; k < outer; k++) {
+    let base = x.offset;
+    for (let d = 0; d < axis; d++) base += coord[d] * x.strides[d];
+    for (let j = 0; j < count; j++) {
+      const start = base + rows[j] * x.strides[axis];
+      if (innerContiguous) {
+        o.set(src.subarray(start, start + inner), pos);
+        pos += inner;
+      } else {
+        const row: CpuView = { ...x, shape: out.shape.slice(axis + 1), strides: x.strides.slice(axis + 1), offset: start };
+        const values = dense(row);
+        o.set(values, pos);
+        pos += inner;
+      }
+    }
+    for (let d = axis - 1; d >= 0; d--) {
+      if (++coord[d] < outerShape[d]) break;
+      coord[d] = 0;
+    }
+  }
+  return true;
+}
+
 const gatherKernel: CpuKernel = ([x, index], [out], { axis }: { axis: number }) => {
+  if (gatherRows(x, index, out, axis)) return;
   const src = x.storage;
   const o = out.storage;
   forEachIndex('gather', x, index, axis, (i, off) => {
