@@ -1,5 +1,5 @@
 /** LayerNorm and RMSNorm: forward against the textbook formulas in float64, gradients, options, errors. */
-import { LayerNorm, layerNorm, RMSNorm, rmsNorm } from '@ml/nn';
+import { GroupNorm, groupNorm, LayerNorm, layerNorm, RMSNorm, rmsNorm } from '@ml/nn';
 import { memory, random, scope, tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradOk, expectModuleGradOk, rand64, values } from './layer-helpers.js';
@@ -117,5 +117,59 @@ describe('RMSNorm', () => {
     expect(() => new RMSNorm(-2)).toThrow('RMSNorm: dim must be a positive integer, got -2');
     expect(() => rmsNorm(rand64(0, [2, 3]), rand64(0, [2]))).toThrow('rmsNorm: weight must have shape (3,), got (2,)');
     norm.dispose();
+  });
+});
+
+describe('GroupNorm', () => {
+  /** x (N, C, S): each sample's groups of C/G consecutive channels normalised together, then γ_c, β_c. */
+  function groupNormRef(x: number[], [n, c, s]: number[], g: number, gamma: number[], beta: number[], eps: number): number[] {
+    const out = new Array<number>(x.length);
+    const size = (c / g) * s; // elements per (sample, group), contiguous
+    for (let blk = 0; blk < n * g; blk++) {
+      const part = x.slice(blk * size, blk * size + size);
+      const mu = part.reduce((a, v) => a + v, 0) / size;
+      const v = part.reduce((a, u) => a + (u - mu) ** 2, 0) / size;
+      part.forEach((u, i) => {
+        const idx = blk * size + i;
+        const ch = Math.floor(idx / s) % c;
+        out[idx] = ((u - mu) / Math.sqrt(v + eps)) * gamma[ch] + beta[ch];
+      });
+    }
+    return out;
+  }
+
+  it('normalises groups of channels per sample, then applies γ, β per channel', () => {
+    const gn = new GroupNorm(2, 6, { dtype: 'float64' });
+    gn.weight!.assign(scope(() => rand64(1, [6], 0.5, 2)));
+    gn.bias!.assign(scope(() => rand64(2, [6])));
+    const x = rand64(3, [2, 6, 3, 2], -2, 3);
+    expectClose(values(gn.forward(x)), groupNormRef(values(x), [2, 6, 6], 2, values(gn.weight!), values(gn.bias!), 1e-5), 1e-12);
+    const x3 = rand64(4, [3, 4, 5]);
+    expectClose(values(groupNorm(x3, 4)), groupNormRef(values(x3), [3, 4, 5], 4, [1, 1, 1, 1], [0, 0, 0, 0], 1e-5), 1e-12);
+    // one group over (N, C) is layer norm over the channels
+    const x2 = rand64(5, [5, 6]);
+    expectClose(values(groupNorm(x2, 1)), values(layerNorm(x2, 6)), 1e-12);
+    gn.dispose();
+  });
+
+  it('gradients pass gradcheck; same in train and eval', () => {
+    const gn = new GroupNorm(3, 6, { dtype: 'float64' });
+    gn.weight!.assign(scope(() => rand64(6, [6])));
+    expectModuleGradOk(gn, rand64(7, [2, 6, 2]), ['weight', 'bias']);
+    const x = rand64(8, [2, 6, 3]);
+    expect(values(gn.eval().forward(x))).toEqual(values(gn.train().forward(x)));
+    gn.dispose();
+  });
+
+  it('names, repr and errors', () => {
+    const gn = new GroupNorm(8, 64);
+    expect(Object.keys(scope(() => gn.stateDict({ naming: 'pytorch' })))).toEqual(['weight', 'bias']);
+    expect(gn.toString()).toBe('GroupNorm(8, 64, eps=1e-05, affine=true)');
+    expect(new GroupNorm(2, 4, { affine: false }).parameters()).toHaveLength(0);
+    expect(() => new GroupNorm(3, 64)).toThrow('GroupNorm: numGroups=3 must divide numChannels=64');
+    expect(() => new GroupNorm(0, 64)).toThrow('GroupNorm: numGroups must be a positive integer, got 0');
+    expect(() => gn.forward(random.normal(random.key(0), [2, 32, 4, 4]))).toThrow('GroupNorm.forward: expected input (N, 64, *), got (2, 32, 4, 4)');
+    expect(() => groupNorm(rand64(0, [2, 6]), 4)).toThrow('groupNorm: numGroups=4 must divide the 6 channels of input (2, 6)');
+    gn.dispose();
   });
 });

@@ -216,3 +216,110 @@ export class RMSNorm extends Module {
     return `(${this.dim},), eps=${reprNumber(this.eps)}`;
   }
 }
+
+/** Options of {@link GroupNorm}. */
+export interface GroupNormOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Learn a per-channel scale γ and shift β (default true). */
+  affine?: boolean;
+  /** Parameter dtype (default float32). */
+  dtype?: FloatDType;
+}
+
+/**
+ * Group normalisation (PyTorch's `F.group_norm`): the C channels are split into G groups of C/G
+ * consecutive channels, and each (sample, group) is normalised over its channels and spatial
+ * positions with the biased variance; then γ, β per channel:
+ *
+ * y = γ_c·(x − μ_{n,g})/√(σ²_{n,g} + eps) + β_c.
+ *
+ * Args:
+ * - `x`: (N, C, *), float.
+ * - `numGroups`: G, dividing C.
+ * - `weight` γ, `bias` β: optional (C).
+ * - `eps`: default 1e-5.
+ *
+ * Shape: unchanged.
+ *
+ * @example
+ * ```ts
+ * groupNorm(x, 8, gamma, beta); // x (N, 32, H, W)
+ * ```
+ */
+export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const where = 'groupNorm';
+  checkTensor(where, 'x', x);
+  checkFloat(where, 'x', x);
+  checkInt(where, 'numGroups', numGroups);
+  if (x.rank < 2) fail(where, `expected input (N, C, *), got ${fmtShape(x.shape)}`);
+  const c = x.shape[1];
+  if (c % numGroups !== 0) fail(where, `numGroups=${numGroups} must divide the ${c} channels of input ${fmtShape(x.shape)}`);
+  checkParam(where, 'weight', weight, [c]);
+  checkParam(where, 'bias', bias, [c]);
+  checkPositive(where, 'eps', eps);
+  return grouped(x, numGroups, weight ?? null, bias ?? null, eps);
+}
+
+function grouped(x: Tensor, g: number, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  return scope(() => {
+    const n = x.shape[0];
+    const xg = x.reshape([n, g, x.size / Math.max(n * g, 1)]); // (N, G, C/G·spatial)
+    const mu = xg.mean(2, true);
+    const xc = xg.sub(mu);
+    const variance = xc.square().mean(2, true); // biased
+    let y = xc.mul(variance.add(eps).rsqrt()).reshape(x.shape); // (N, C, *)
+    const channel = x.shape.map((d, i) => (i === 1 ? d : 1)); // (1, C, 1, …)
+    if (weight) y = y.mul(weight.reshape(channel));
+    if (bias) y = y.add(bias.reshape(channel));
+    return y;
+  });
+}
+
+/**
+ * Group normalisation layer (PyTorch's `nn.GroupNorm`); see {@link groupNorm}. Independent of the
+ * batch size, so training and eval behave the same.
+ *
+ * Parameters: `weight` γ (ones) and `bias` β (zeros) of shape (numChannels), or null with
+ * `affine: false`.
+ *
+ * Shape: (N, C, *) → same.
+ *
+ * @example
+ * ```ts
+ * const gn = new GroupNorm(8, 64);
+ * gn.forward(x); // (N, 64, H, W)
+ * ```
+ */
+export class GroupNorm extends Module {
+  readonly numGroups: number;
+  readonly numChannels: number;
+  readonly eps: number;
+  readonly affine: boolean;
+  weight: Parameter | null;
+  bias: Parameter | null;
+
+  constructor(numGroups: number, numChannels: number, opts: GroupNormOptions = {}) {
+    super();
+    this.numGroups = checkInt('GroupNorm', 'numGroups', numGroups);
+    this.numChannels = checkInt('GroupNorm', 'numChannels', numChannels);
+    if (numChannels % numGroups !== 0) fail('GroupNorm', `numGroups=${numGroups} must divide numChannels=${numChannels}`);
+    this.eps = checkPositive('GroupNorm', 'eps', opts.eps ?? 1e-5);
+    this.affine = opts.affine ?? true;
+    const dtype = checkDtype('GroupNorm', opts.dtype ?? 'float32');
+    this.weight = this.affine ? new Parameter(ones([numChannels], { dtype })) : null;
+    this.bias = this.affine ? new Parameter(zeros([numChannels], { dtype })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const where = 'GroupNorm.forward';
+    checkTensor(where, 'input', x);
+    checkFloat(where, 'input', x);
+    if (x.rank < 2 || x.shape[1] !== this.numChannels) fail(where, `expected input (N, ${this.numChannels}, *), got ${fmtShape(x.shape)}`);
+    return grouped(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${reprNumber(this.eps)}, affine=${reprBool(this.affine)}`;
+  }
+}
