@@ -1,7 +1,8 @@
 /**
  * Runs a note the reader edited: TypeScript → JavaScript with sucrase (in the page), then the
  * module is evaluated with a `require` that hands it the same bundled modules the original note
- * uses (`@ml/tensor`, `@ml/autograd`, `@ml/gpu-webgpu`, `@observablehq/plot`, sibling notes), so
+ * uses (`@ml/tensor`, `@ml/autograd`, `@ml/gpu-webgpu`, `@ml/nn`, `@ml/optim`, `@ml/data`,
+ * `@observablehq/plot`, sibling notes), so
  * an edited note behaves like a file.
  */
 import type { NoteRun } from './context';
@@ -11,6 +12,9 @@ const PACKAGES: Record<string, () => Promise<unknown>> = {
   '@ml/tensor': () => import('@ml/tensor'),
   '@ml/autograd': () => import('@ml/autograd'),
   '@ml/gpu-webgpu': () => import('@ml/gpu-webgpu'),
+  '@ml/nn': () => import('@ml/nn'),
+  '@ml/optim': () => import('@ml/optim'),
+  '@ml/data': () => import('@ml/data'),
   '@observablehq/plot': () => import('@observablehq/plot'),
 };
 
