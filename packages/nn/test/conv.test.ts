@@ -233,6 +233,18 @@ describe('ConvTranspose2d', () => {
     layer.dispose();
   });
 
+  it('leaves no tensors behind (including the output-padding path)', () => {
+    const layer = new ConvTranspose2d(2, 3, 3, { stride: 2, padding: 1, outputPadding: 1 });
+    const t1 = new ConvTranspose1d(2, 2, 3, { stride: 3, outputPadding: 2 });
+    const x = random.normal(random.key(0), [2, 2, 4, 4]);
+    const x1 = random.normal(random.key(1), [2, 5]);
+    const before = memory();
+    for (let i = 0; i < 2; i++) layer.forward(x).dispose();
+    t1.forward(x1).dispose();
+    expect(memory().tensors).toBe(before.tensors);
+    expect(memory().buffers).toBe(before.buffers);
+  });
+
   it('initialisation, repr and errors', () => {
     const layer = new ConvTranspose2d(16, 8, 4, { stride: 2, padding: 1 });
     const bound = 1 / Math.sqrt(8 * 16); // fanIn from the weight (16, 8, 4, 4): 8·16

@@ -168,6 +168,14 @@ describe('AdaptiveAvgPool2d', () => {
     expectClose(values(adaptiveAvgPool2d(x3, 2)), adaptiveRef(values(x3), [1, 2, 5, 5], 2, 2), 1e-12);
   });
 
+  it('leaves no tensors behind (adaptive, ceil-mode max pooling)', () => {
+    const x = random.normal(random.key(0), [1, 2, 7, 7]);
+    const before = memory().tensors;
+    new AdaptiveAvgPool2d(3).forward(x).dispose();
+    new MaxPool2d(2, { ceilMode: true }).forward(x).dispose();
+    expect(memory().tensors).toBe(before);
+  });
+
   it('gradient passes gradcheck; repr; errors', () => {
     expectGradOk((x) => adaptiveAvgPool2d(x, [3, 2]), [rand64(9, [1, 2, 5, 7])]);
     expect(new AdaptiveAvgPool2d(7).toString()).toBe('AdaptiveAvgPool2d(output_size=7)');
