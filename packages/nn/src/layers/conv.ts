@@ -155,13 +155,19 @@ export class Conv2d extends Module {
 
 /** Options of {@link Conv1d}. */
 export interface Conv1dOptions {
+  /** Step between windows (default 1). */
   stride?: number;
   /** Zero padding (default 0), `'same'` or `'valid'`. */
   padding?: number | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Channel groups (default 1). */
   groups?: number;
+  /** Learn an additive bias (default true). */
   bias?: boolean;
+  /** Key for the random initialisation (default: the next key of the default stream). */
   key?: Key;
+  /** Parameter dtype (default float32). */
   dtype?: FloatDType;
 }
 
@@ -339,8 +345,11 @@ function transposeImpl(where: string, x: Tensor, weight: Tensor, bias: Tensor | 
 
 /** Options of {@link ConvTranspose2d}. */
 export interface ConvTranspose2dOptions extends ConvTranspose2dArgs {
+  /** Learn an additive bias (default true). */
   bias?: boolean;
+  /** Key for the random initialisation (default: the next key of the default stream). */
   key?: Key;
+  /** Parameter dtype (default float32). */
   dtype?: FloatDType;
 }
 
@@ -401,13 +410,21 @@ export class ConvTranspose2d extends Module {
 
 /** Options of {@link ConvTranspose1d}. */
 export interface ConvTranspose1dOptions {
+  /** Stride of the convolution this one transposes (default 1). */
   stride?: number;
+  /** Padding of the convolution this one transposes (default 0). */
   padding?: number;
+  /** Extra elements at the end (default 0; less than stride or dilation). */
   outputPadding?: number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Channel groups (default 1). */
   groups?: number;
+  /** Learn an additive bias (default true). */
   bias?: boolean;
+  /** Key for the random initialisation (default: the next key of the default stream). */
   key?: Key;
+  /** Parameter dtype (default float32). */
   dtype?: FloatDType;
 }
 
