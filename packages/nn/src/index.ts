@@ -19,7 +19,11 @@ export { ModuleList, Sequential } from './containers.js';
 export { KeyStream, manualSeed, nextKey } from './rng.js';
 export { decodeCheckpoint, DIGEST_KEY, encodeCheckpoint, loadCheckpointBytes } from './checkpoint.js';
 export type { DecodedCheckpoint, EncodeOptions } from './checkpoint.js';
-export * from './init.js';
+// Initialisers: all of them in the `init` namespace (`init.normal`, `init.zeros`, as torch.nn.init);
+// the ones whose names cannot be confused with @ml/tensor's creation functions also at top level.
+export * as init from './init.js';
+export { calculateGain, fanInOut, initParameter, kaimingNormal, kaimingUniform, orthogonal, truncNormal, xavierNormal, xavierUniform } from './init.js';
+export type { InitOptions, Initializer, KaimingOptions, Nonlinearity, XavierOptions } from './init.js';
 export * from './layers/basic.js';
 export * from './layers/sequence.js';
 export * from './losses/index.js';

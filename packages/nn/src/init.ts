@@ -320,7 +320,7 @@ export function ones(key: Key, shape: readonly number[], opts: InitOptions = {})
  * @example
  * ```ts
  * initParameter(fc.weight, xavierUniform, { gain: calculateGain('tanh') });
- * initParameter(fc.bias!, zeros);
+ * initParameter(fc.bias!, init.zeros); // `init` is this module: import { init } from '@ml/nn'
  * ```
  */
 export function initParameter<O extends InitOptions>(p: Parameter, init: Initializer<O>, opts?: Omit<O, 'dtype' | 'backend'> & { key?: Key }): Parameter {

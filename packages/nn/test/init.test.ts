@@ -4,12 +4,13 @@
  * deep tanh network experiment: Xavier keeps activations alive, a small Gaussian makes them vanish.
  */
 import {
-  calculateGain, constant, fanInOut, initParameter, kaimingNormal, kaimingUniform, Linear, normal, ones, orthogonal,
-  truncNormal, uniform, xavierNormal, xavierUniform, zeros,
+  calculateGain, fanInOut, init, initParameter, kaimingNormal, kaimingUniform, Linear, orthogonal, truncNormal, xavierNormal, xavierUniform,
 } from '@ml/nn';
 import { random, scope } from '@ml/tensor';
 import type { Key, Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
+
+const { constant, normal, ones, uniform, zeros } = init;
 import { expectClose, values, varianceRatioInterval } from './layer-helpers.js';
 
 const Z = 3.29; // two-sided 99.9%
