@@ -104,6 +104,7 @@ describe('LRScheduler conventions', () => {
     run(a, 7);
     const b = new CosineAnnealingLR(sgd(), { tMax: 20 });
     b.loadStateDict(JSON.parse(JSON.stringify(a.stateDict())));
+    expect(b.optimizer.paramGroups.map((g) => g.lr)).toEqual(a.getLastLr()); // the lrs are restored too
     a.step();
     b.step();
     expect(b.getLastLr()).toEqual(a.getLastLr());
@@ -163,7 +164,7 @@ describe('OneCycleLR', () => {
     const T = 10;
     const opt = sgd([0.5, 0.5], { momentum: 0.9 });
     const s = new OneCycleLR(opt, { maxLr: [1, 0.3], totalSteps: T });
-    for (let t = 0; t <= T; t++) {
+    for (let t = 0; t < T; t++) {
       if (t > 0) s.step();
       [1, 0.3].forEach((maxLr, i) => {
         const [lr, m] = pytorchOneCycle(t, T, maxLr);
@@ -178,6 +179,10 @@ describe('OneCycleLR', () => {
     expect(s.momentumAt(2)[0]).toBeCloseTo(0.85, 15);
     expect(s.lrAt(9)[0]).toBeCloseTo(4e-6, 18);
     expect(s.momentumAt(9)[0]).toBeCloseTo(0.95, 15);
+    // step T, after the last batch: PyTorch extrapolates past the cycle's end; we hold the final values
+    s.step();
+    expect(s.getLastLr()).toEqual(s.lrAt(9));
+    expect(opt.paramGroups[0].momentum).toBe(s.momentumAt(9)[0]);
     expect(() => s.step()).toThrow(/OneCycleLR: tried to step 11 times; the cycle has totalSteps = 10/);
     expect(s.lastEpoch).toBe(10);
   });
@@ -186,12 +191,19 @@ describe('OneCycleLR', () => {
     const opt = new Adam([f64([0])], { betas: [0.9, 0.99] });
     const s = new OneCycleLR(opt, { maxLr: 0.01, epochs: 4, stepsPerEpoch: 5, annealStrategy: 'linear', threePhase: true, pctStart: 0.25 });
     expect(s.totalSteps).toBe(20);
-    for (let t = 0; t <= 20; t++) {
+    for (let t = 0; t < 20; t++) {
       if (t > 0) s.step();
       const [lr, m] = pytorchOneCycle(t, 20, 0.01, { linear: true, three: true, pct: 0.25 });
       expect(opt.paramGroups[0].lr).toBeCloseTo(lr, 15);
       expect(opt.paramGroups[0].betas).toEqual([expect.closeTo(m, 14), 0.99]);
     }
+    // loading a position restores the momentum of that step as well
+    const again = new OneCycleLR(new Adam([f64([0])], { betas: [0.9, 0.99] }), { maxLr: 0.01, totalSteps: 20, annealStrategy: 'linear', threePhase: true, pctStart: 0.25 });
+    s.step();
+    expect(pytorchOneCycle(20, 20, 0.01, { linear: true, three: true, pct: 0.25 })[0]).toBeLessThan(0); // PyTorch's extrapolation
+    expect(s.getLastLr()[0]).toBeCloseTo(0.01 / 25 / 1e4, 18); // ours holds the minimum
+    again.loadStateDict({ ...s.stateDict(), lastEpoch: 4 });
+    expect((again.optimizer as Adam).paramGroups[0].betas[0]).toBeCloseTo(pytorchOneCycle(4, 20, 0.01, { linear: true, three: true, pct: 0.25 })[1], 14);
     const noCycle = new OneCycleLR(sgd(), { maxLr: 0.1, totalSteps: 5, cycleMomentum: false });
     expect((noCycle.optimizer as SGD).paramGroups[0].momentum).toBe(0);
   });

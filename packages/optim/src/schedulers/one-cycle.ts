@@ -38,7 +38,10 @@ interface Phase {
 /**
  * The 1cycle policy: the lr warms up from maxLr/divFactor to maxLr over the first pctStart of the
  * cycle, then anneals to maxLr/(divFactor·finalDivFactor); the momentum does the opposite (0.95 →
- * 0.85 → 0.95). Step it once per batch. As in PyTorch, stepping past `totalSteps` is an error,
+ * 0.85 → 0.95). Step it once per batch. The values equal PyTorch's for steps 0 … totalSteps − 1;
+ * at step totalSteps (reached by the `step()` after the last batch) PyTorch extrapolates past the
+ * end of the cycle (to a negative lr with linear annealing) where we keep the final values. As in
+ * PyTorch, stepping past `totalSteps` is an error,
  * the optimizer's initial lr is ignored, and with `cycleMomentum` (the default) the optimizer's
  * `momentum` (SGD, RMSprop) or `betas[0]` (Adam) is overwritten every step: note that this turns
  * plain SGD (momentum 0) into momentum SGD. Pass `cycleMomentum: false` to leave it alone.
@@ -115,7 +118,9 @@ export class OneCycleLR extends LRScheduler {
     for (const [k, phase] of this.#phases.entries()) {
       if (step <= phase.end || k === this.#phases.length - 1) {
         const [from, to] = values(phase);
-        return this.#anneal(from, to, (step - start) / (phase.end - start));
+        // PyTorch lets the last step (t = totalSteps) extrapolate past the end of the cycle, which
+        // with linear annealing gives a negative lr; we hold the final value instead
+        return this.#anneal(from, to, Math.min(1, (step - start) / (phase.end - start)));
       }
       start = phase.end;
     }

@@ -71,16 +71,28 @@ export abstract class LRScheduler {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: [...this.#lastLr] };
   }
 
-  /** Restores the position saved by `stateDict()` (the optimizer's lrs come with its own state dict). */
+  /**
+   * Restores the position saved by `stateDict()`, and sets every group's lr to the lr the schedule
+   * had set then (the optimizer's own state dict holds the same lrs, so the loading order does not
+   * matter).
+   */
   loadStateDict(s: SchedulerState): this {
     const owner = `${this.constructor.name}.loadStateDict`;
     if (!s || !Number.isInteger(s.lastEpoch) || s.lastEpoch < 0) throw new Error(`${owner}: lastEpoch must be an integer ≥ 0, got ${String(s?.lastEpoch)}`);
     if (!Array.isArray(s.baseLrs) || s.baseLrs.length !== this.baseLrs.length || !Array.isArray(s.lastLr) || s.lastLr.length !== this.baseLrs.length) {
       throw new Error(`${owner}: expected baseLrs and lastLr with ${this.baseLrs.length} entries (one per group)`);
     }
+    s.lastLr.forEach((lr, i) => {
+      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`${owner}: lastLr[${i}] must be a non-negative finite number, got ${String(lr)}`);
+    });
+    if (this.optimizer.paramGroups.length !== this.baseLrs.length) {
+      throw new Error(`${owner}: the optimizer has ${this.optimizer.paramGroups.length} parameter group(s), the schedule was made for ${this.baseLrs.length}`);
+    }
     this.lastEpoch = s.lastEpoch;
     this.baseLrs.splice(0, this.baseLrs.length, ...s.baseLrs);
     this.#lastLr = [...s.lastLr];
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = s.lastLr[i]));
+    this.afterStep(this.lastEpoch);
     return this;
   }
 }
