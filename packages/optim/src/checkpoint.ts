@@ -28,6 +28,11 @@ export const OPTIMIZER_METADATA_KEY = 'ml.optimizer';
  * Splits an optimizer state dict into checkpoint tensors (`prefix` + key) and string metadata.
  * The tensors are the state dict's own (no copies).
  * @param prefix put before every tensor name (default `'optimizer.'`), so names never clash with the model's
+ * @example
+ * ```ts
+ * const { tensors, metadata } = packOptimizerState(opt.stateDict()); // { 'optimizer.0.exp_avg': …, … }, { 'ml.optimizer': '{"prefix":…}' }
+ * const bytes = await encodeCheckpoint({ ...model.stateDict(), ...tensors }, { metadata });
+ * ```
  */
 export function packOptimizerState(sd: OptimizerStateDict, prefix = 'optimizer.'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   if (!sd || typeof sd.state !== 'object' || !Array.isArray(sd.groups) || !Array.isArray(sd.steps)) {
@@ -42,6 +47,13 @@ export function packOptimizerState(sd: OptimizerStateDict, prefix = 'optimizer.'
 /**
  * Undoes {@link packOptimizerState} on decoded checkpoint tensors: returns the optimizer's state
  * dict (names without the prefix) and the other tensors (`rest`: the model's).
+ * @example
+ * ```ts
+ * const { tensors, metadata } = await decodeCheckpoint(bytes);
+ * const { optimizer, rest } = unpackOptimizerState(tensors, metadata);
+ * model.loadStateDict(rest);
+ * opt.loadStateDict(optimizer);
+ * ```
  */
 export function unpackOptimizerState(
   tensors: Record<string, Tensor>,

@@ -67,6 +67,30 @@ export interface Update {
 
 const nameOf = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? (v.constructor?.name ?? 'object') : typeof v);
 
+/**
+ * The base class of optimizers. A subclass supplies its defaults, `validate` (argument checks) and
+ * `update` (the formula for one parameter); the base class does the rest: parameter groups, the
+ * step loop, per-parameter state and its memory, `zeroGrad`, and state dicts.
+ *
+ * @example
+ * ```ts
+ * // plain gradient descent, written as an optimizer
+ * class GD extends Optimizer<{ lr: number }> {
+ *   readonly stateKeys = [];
+ *   constructor(params: ParamsInput<{ lr: number }>, opts?: { lr?: number }) {
+ *     super(params, withDefaults('GD', { lr: 0.1 }, opts));
+ *   }
+ *   protected validate(h: { lr: number }) {
+ *     if (!(h.lr >= 0)) throw new Error(`GD: lr must be ≥ 0, got ${h.lr}`);
+ *   }
+ *   protected update(p: Tensor, grad: Tensor, h: { lr: number }) {
+ *     return { param: p.sub(grad.mul(h.lr)) };
+ *   }
+ * }
+ * const opt = new GD(model.parameters(), { lr: 0.05 });
+ * backward(loss); opt.step(); opt.zeroGrad();
+ * ```
+ */
 export abstract class Optimizer<H extends BaseHyperparameters = BaseHyperparameters> {
   /** The hyperparameters a group gets for keys it leaves out. */
   readonly defaults: Readonly<H>;
@@ -339,6 +363,11 @@ export abstract class Optimizer<H extends BaseHyperparameters = BaseHyperparamet
 /**
  * A constructor's options merged over the defaults, after rejecting unknown keys (so a typo such
  * as `momentun` is an error, not a silently ignored option).
+ *
+ * @example
+ * ```ts
+ * withDefaults('SGD', { lr: 1e-3, momentum: 0 }, { momentum: 0.9 }); // { lr: 0.001, momentum: 0.9 }
+ * ```
  */
 export function withDefaults<H extends object>(owner: string, defaults: H, opts: Partial<H> | undefined): H {
   if (opts === undefined) return { ...defaults };

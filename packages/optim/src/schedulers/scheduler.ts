@@ -15,6 +15,20 @@ export interface SchedulerState {
   lastLr: number[];
 }
 
+/**
+ * The base class of the schedules: a subclass defines `lrAt(step)` (one lr per group) and calls
+ * `start()` at the end of its constructor.
+ *
+ * @example
+ * ```ts
+ * class HalveEvery10 extends LRScheduler {
+ *   constructor(opt: Optimizer) { super(opt); this.start(); }
+ *   lrAt(step: number) { return this.baseLrs.map((lr) => lr * 0.5 ** Math.floor(step / 10)); }
+ * }
+ * const sched = new HalveEvery10(opt);
+ * for (let epoch = 0; epoch < 30; epoch++) { train(); sched.step(); }
+ * ```
+ */
 export abstract class LRScheduler {
   readonly optimizer: Optimizer<BaseHyperparameters>;
   /** Each group's initial lr: the lr the schedule scales. */
