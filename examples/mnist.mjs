@@ -2,10 +2,11 @@
 // 2,000 held-out digits and saves a checkpoint.
 //
 //   node mnist.mjs [--model mlp|lenet] [--epochs N] [--backend cpu|webgpu] [--out file.safetensors]
+//                  [--expect 0.975]   (exit with status 1 if the test accuracy is below it)
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '@ml/nn/node';
-import { setBackend } from '@ml/tensor';
+import { random, setBackend } from '@ml/tensor';
 import { MODELS } from './mnist/models.mjs';
 import { evaluate, trainMnist } from './mnist/train.mjs';
 
@@ -24,7 +25,7 @@ const tty = process.stdout.isTTY;
 const bar = (f, width = 24) => '█'.repeat(Math.round(f * width)).padEnd(width, '·');
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
-console.log(`Training ${name} on 8,000 MNIST digits (2,000 held out), Adam lr 1e-3, batch 64, ${epochs} epochs`);
+console.log(`Training ${name} on 8,000 MNIST digits (2,000 held out), Adam lr 1e-3 with cosine decay, batch 64, ${epochs} epochs`);
 const result = await trainMnist({
   model: name,
   epochs,
@@ -50,5 +51,9 @@ await saveCheckpoint(result.model, out, { metadata: { model: name, testAccuracy:
 const restored = MODELS[name]();
 await loadCheckpoint(restored, out);
 const { mnistSplit } = await import('@ml/data');
-const { test } = await mnistSplit();
+const { test } = await mnistSplit(random.key(0), { normalize: true });
 console.log(`Saved ${out}; reloaded, it scores ${pct(await evaluate(restored, test.images, test.labels))}`);
+if (args.expect !== undefined && !(result.testAccuracy >= Number(args.expect))) {
+  console.error(`FAIL: test accuracy ${pct(result.testAccuracy)} is below the expected ${pct(Number(args.expect))}`);
+  process.exitCode = 1;
+}

@@ -3,7 +3,7 @@
 import { backward, noGrad } from '@ml/autograd';
 import { DataLoader, TensorDataset, mnistSplit } from '@ml/data';
 import { crossEntropy, manualSeed } from '@ml/nn';
-import { Adam } from '@ml/optim';
+import { Adam, CosineAnnealingLR } from '@ml/optim';
 import { random, scope } from '@ml/tensor';
 import { MODELS } from './models.mjs';
 
@@ -15,16 +15,20 @@ import { MODELS } from './models.mjs';
  * @param {number} [opts.batchSize]
  * @param {number} [opts.lr]
  * @param {number} [opts.seed]         initialisation and shuffling seed
+ * @param {boolean} [opts.normalize]   standardise pixels with MNIST's mean and std (default true)
+ * @param {boolean} [opts.cosine]      decay the learning rate to 0 along a half cosine (default true)
  * @param {(p: object) => void} [opts.onProgress]  called every few steps and at each epoch's end
  */
-export async function trainMnist({ model: name = 'mlp', epochs = 15, batchSize = 64, lr = 1e-3, seed = 0, onProgress = () => {} } = {}) {
+export async function trainMnist({ model: name = 'mlp', epochs = 15, batchSize = 64, lr = 1e-3, seed = 0, normalize = true, cosine = true, onProgress = () => {} } = {}) {
   if (!(name in MODELS)) throw new Error(`trainMnist: unknown model '${name}' (choose ${Object.keys(MODELS).join(' or ')})`);
   manualSeed(seed);
   const model = MODELS[name]();
   const opt = new Adam(model.parameters(), { lr });
-  const { train, test } = await mnistSplit(random.key(0));
+  const { train, test } = await mnistSplit(random.key(0), { normalize });
   const loader = new DataLoader(new TensorDataset(train.images, train.labels), { batchSize, shuffle: true, key: random.key(seed + 1) });
   const stepsPerEpoch = loader.length;
+  // The learning rate decays from lr to 0 along a half cosine over the whole run.
+  const schedule = cosine ? new CosineAnnealingLR(opt, { tMax: epochs * stepsPerEpoch }) : null;
   const history = [];
   const t0 = performance.now();
   let seen = 0;
@@ -44,6 +48,7 @@ export async function trainMnist({ model: name = 'mlp', epochs = 15, batchSize =
         backward(loss);
         opt.step();
         opt.zeroGrad();
+        schedule?.step();
         const hits = logits.argmax(-1).eq(y).sum();
         return [loss, hits];
       });
