@@ -7,10 +7,11 @@ import { noGrad } from '@ml/autograd';
 import { div, keep, promoteTypes, scope, stack, zeros } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 
-type Params = Tensor | Iterable<Tensor>;
+/** One tensor or any iterable of tensors (`model.parameters()`). */
+export type GradParams = Tensor | Iterable<Tensor>;
 
 /** The distinct tensors of `params` that have a gradient. */
-function withGrads(owner: string, params: Params): Tensor[] {
+function withGrads(owner: string, params: GradParams): Tensor[] {
   const list = (params as { __isTensor?: unknown }).__isTensor ? [params as Tensor] : [...(params as Iterable<Tensor>)];
   const out = new Set<Tensor>();
   list.forEach((p, i) => {
@@ -87,7 +88,7 @@ function checkMaxNorm(owner: string, maxNorm: number): void {
  * opt.step();
  * ```
  */
-export async function clipGradNorm(params: Params, maxNorm: number, normType = 2, opts: { errorIfNonfinite?: boolean } = {}): Promise<number> {
+export async function clipGradNorm(params: GradParams, maxNorm: number, normType = 2, opts: { errorIfNonfinite?: boolean } = {}): Promise<number> {
   const owner = 'clipGradNorm';
   checkMaxNorm(owner, maxNorm);
   checkNormType(owner, normType);
@@ -121,7 +122,7 @@ export async function clipGradNorm(params: Params, maxNorm: number, normType = 2
  * log(await norm.item()); norm.dispose();
  * ```
  */
-export function clipGradNormTensor(params: Params, maxNorm: number, normType = 2): Tensor {
+export function clipGradNormTensor(params: GradParams, maxNorm: number, normType = 2): Tensor {
   const owner = 'clipGradNormTensor';
   checkMaxNorm(owner, maxNorm);
   checkNormType(owner, normType);
@@ -145,7 +146,7 @@ export function clipGradNormTensor(params: Params, maxNorm: number, normType = 2
  * clipGradValue(model.parameters(), 0.5);
  * ```
  */
-export function clipGradValue(params: Params, clipValue: number): void {
+export function clipGradValue(params: GradParams, clipValue: number): void {
   const owner = 'clipGradValue';
   if (typeof clipValue !== 'number' || Number.isNaN(clipValue) || clipValue < 0) throw new Error(`${owner}: clipValue must be a non-negative number, got ${String(clipValue)}`);
   const ps = withGrads(owner, params);

@@ -38,14 +38,14 @@ export interface GradScalerState {
   growthTracker: number;
 }
 
-interface Record_ {
+interface Pending {
   /** bool (): whether any gradient had inf/NaN after unscaling. */
   foundInf: Tensor;
   /** Read by `step`. */
   skipped?: boolean;
 }
 
-type AnyOptimizer = Optimizer<BaseHyperparameters>;
+type AnyOptimizer = Optimizer<BaseHyperparameters>; // (spelt out in public signatures)
 
 /**
  * @example
@@ -69,7 +69,7 @@ export class GradScaler {
   readonly growthInterval: number;
   #scale: number;
   #growthTracker = 0;
-  readonly #records = new Map<AnyOptimizer, Record_>();
+  readonly #records = new Map<AnyOptimizer, Pending>();
 
   constructor(opts: GradScalerOptions = {}) {
     const owner = 'GradScaler';
@@ -104,7 +104,7 @@ export class GradScaler {
    * whether any is inf or NaN. Call it before clipping or inspecting gradients; `step` calls it if
    * you did not. At most once per optimizer between `update()`s.
    */
-  unscale(optimizer: AnyOptimizer): void {
+  unscale(optimizer: Optimizer<BaseHyperparameters>): void {
     if (!this.enabled) return;
     if (this.#records.has(optimizer)) {
       throw new Error(`GradScaler.unscale: already called${this.#records.get(optimizer)!.skipped !== undefined ? ', and step() too,' : ''} for this optimizer since the last update()`);
@@ -132,7 +132,7 @@ export class GradScaler {
    * inf or NaN. Reads one boolean back from the device, hence async.
    * @returns whether the optimizer stepped
    */
-  async step(optimizer: AnyOptimizer): Promise<boolean> {
+  async step(optimizer: Optimizer<BaseHyperparameters>): Promise<boolean> {
     if (!this.enabled) {
       optimizer.step();
       return true;

@@ -37,6 +37,7 @@ export type { OneCycleOptions } from './schedulers/one-cycle.js';
 export { ReduceLROnPlateau } from './schedulers/plateau.js';
 export type { PlateauOptions, PlateauState } from './schedulers/plateau.js';
 export { clipGradNorm, clipGradNormTensor, clipGradValue } from './clip.js';
+export type { GradParams } from './clip.js';
 export { GradScaler } from './grad-scaler.js';
 export type { GradScalerOptions, GradScalerState } from './grad-scaler.js';
 export { OPTIMIZER_METADATA_KEY, packOptimizerState, unpackOptimizerState } from './checkpoint.js';
