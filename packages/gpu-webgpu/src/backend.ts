@@ -7,6 +7,8 @@ import { acquireDevice } from './device.js';
 import type { WebGPUOptions } from './device.js';
 import { GPU_KERNELS } from './kernels/index.js';
 import { beginIndexCheck } from './kernels/movement.js';
+import { ParamArena } from './params.js';
+import { StagingPool } from './staging.js';
 import { storageType } from './wgsl.js';
 
 /** A GPU buffer holding `size` elements (bool and uint8 take one u32 each). */
@@ -52,12 +54,21 @@ export function workgroupsFor(threads: number, size = 64): [number, number, numb
 export class WebGPUBackend implements Backend<GpuStorage> {
   readonly name = 'webgpu';
   readonly capabilities: Capabilities = { dtypes: ['float32', 'int32', 'uint8', 'bool'], syncRead: false };
-  readonly #pipelines = new Map<string, GPUComputePipeline>();
+  readonly #pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  /** The `info` words of the dispatches encoded since the last submit. */
+  readonly #params: ParamArena;
+  /** MAP_READ buffers for reads, reused. */
+  readonly #staging: StagingPool;
+  /** Freed buffers by byte size, cleared to zeros and ready to hand out. */
   readonly #pool = new Map<number, GPUBuffer[]>();
+  /** Freed buffers by byte size not yet cleared: the next submit clears them (or `allocate`, if it needs one first). */
+  readonly #dirty = new Map<number, GPUBuffer[]>();
   #pooledBytes = 0;
   #buffers = 0;
   #bytes = 0;
   #encoder: GPUCommandEncoder | null = null;
+  /** The compute pass consecutive dispatches share (ended before anything else is encoded). */
+  #pass: GPUComputePassEncoder | null = null;
   #encoded = 0;
   #transient: GPUBuffer[] = [];
   #error: Error | null = null;
@@ -73,6 +84,8 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     private readonly owned: boolean,
     private readonly poolLimit = 256 * 1024 * 1024,
   ) {
+    this.#params = new ParamArena(device);
+    this.#staging = new StagingPool(device);
     device.lost.then((info) => {
       this.#error ??= new Error(`webgpu: the GPU device was lost (${info.reason}): ${info.message}`);
     });
@@ -101,10 +114,14 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     }
     this.#buffers++;
     this.#bytes += bytes;
-    const pooled = this.#pool.get(bytes)?.pop();
+    // allocate promises zeros: a cleared buffer, else one cleared now (which ends the compute pass)
+    let pooled = this.#pool.get(bytes)?.pop();
+    if (!pooled) {
+      pooled = this.#dirty.get(bytes)?.pop();
+      if (pooled) this.encoder().clearBuffer(pooled);
+    }
     if (pooled) {
       this.#pooledBytes -= bytes;
-      this.encoder().clearBuffer(pooled); // allocate promises zeros
       return { buffer: pooled, size, bytes };
     }
     const buffer = this.device.createBuffer({
@@ -126,18 +143,19 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     this.#check();
     // index errors recorded by gather/scatterAdd come back with the same submit and are raised here
     const indexCheck = beginIndexCheck(this);
-    const staging = this.device.createBuffer({ size: storage.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.#staging.acquire(storage.bytes);
     this.encoder().copyBufferToBuffer(storage.buffer, 0, staging, 0, storage.bytes);
     this.flush();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(GPUMapMode.READ, 0, storage.bytes);
     } catch (e) {
+      this.#staging.discard(staging);
       this.#check();
       throw new Error(`webgpu: reading a buffer failed: ${(e as Error).message}`);
     }
-    const raw = staging.getMappedRange().slice(0, storage.size * 4);
+    const raw = staging.getMappedRange(0, storage.bytes).slice(0, storage.size * 4);
     staging.unmap();
-    staging.destroy();
+    this.#staging.release(staging);
     this.#check();
     await indexCheck?.();
     switch (dtype) {
@@ -157,9 +175,10 @@ export class WebGPUBackend implements Backend<GpuStorage> {
       this.#transient.push(storage.buffer); // destroyed after the work that may use it is submitted
       return;
     }
-    const list = this.#pool.get(storage.bytes) ?? [];
-    list.push(storage.buffer);
-    this.#pool.set(storage.bytes, list);
+    // kernels encoded earlier may still read it: it is cleared after them, at the next submit
+    const list = this.#dirty.get(storage.bytes);
+    if (list) list.push(storage.buffer);
+    else this.#dirty.set(storage.bytes, [storage.buffer]);
     this.#pooledBytes += storage.bytes;
   }
 
@@ -178,14 +197,46 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     return { buffers: this.#buffers, bytes: this.#bytes };
   }
 
-  /** The command encoder collecting work until the next submit. */
+  /** The command encoder collecting work until the next submit (for copies and clears: ends the open compute pass). */
   encoder(): GPUCommandEncoder {
+    this.#endPass();
     this.#encoder ??= this.device.createCommandEncoder();
     return this.#encoder;
   }
 
-  /** Submits everything encoded so far. */
+  /**
+   * The compute pass for the next dispatch. Consecutive dispatches share one pass, which costs far
+   * less than a pass each; WebGPU still makes each dispatch see the writes of the ones before it.
+   */
+  #computePass(): GPUComputePassEncoder {
+    if (!this.#pass) this.#pass = this.encoder().beginComputePass();
+    return this.#pass;
+  }
+
+  #endPass(): void {
+    if (this.#pass) {
+      this.#pass.end();
+      this.#pass = null;
+    }
+  }
+
+  /**
+   * Submits everything encoded so far: the dispatches' parameters are uploaded first, and buffers
+   * freed since the last submit are cleared after the work that used them, ready for reuse.
+   */
   flush(): void {
+    this.#params.upload();
+    this.#endPass();
+    if (this.#dirty.size > 0) {
+      const encoder = this.encoder();
+      for (const [bytes, list] of this.#dirty) {
+        for (const b of list) encoder.clearBuffer(b);
+        const clean = this.#pool.get(bytes);
+        if (clean) for (const b of list) clean.push(b);
+        else this.#pool.set(bytes, list);
+      }
+      this.#dirty.clear();
+    }
     if (this.#encoder) {
       this.device.queue.submit([this.#encoder.finish()]);
       this.#encoder = null;
@@ -204,19 +255,31 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     await indexCheck?.();
   }
 
-  #pipeline(d: Dispatch): GPUComputePipeline {
-    let p = this.#pipelines.get(d.key);
-    if (p) return p;
+  /** A staging buffer of at least `bytes` bytes for reading back (MAP_READ | COPY_DST); give it back with `releaseStaging` once unmapped. */
+  acquireStaging(bytes: number): GPUBuffer {
+    return this.#staging.acquire(bytes);
+  }
+
+  /** Takes back a buffer of `acquireStaging`: unmapped, or with `failed` when its map failed. */
+  releaseStaging(buffer: GPUBuffer, failed = false): void {
+    if (failed) this.#staging.discard(buffer);
+    else this.#staging.release(buffer);
+  }
+
+  #pipeline(d: Dispatch): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
+    const cached = this.#pipelines.get(d.key);
+    if (cached) return cached;
     const code = d.code();
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: d.op });
-    p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: d.op });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: d.op });
     this.#lastScope = this.device.popErrorScope().then((err) => {
       if (err && (!this.#error || this.#uncaptured)) {
         this.#error = new Error(`webgpu: the kernel for "${d.op}" failed to compile: ${err.message}\n${code}`);
         this.#uncaptured = false;
       }
     });
+    const p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
     this.#pipelines.set(d.key, p);
     return p;
   }
@@ -224,21 +287,23 @@ export class WebGPUBackend implements Backend<GpuStorage> {
   /** Encodes one compute dispatch. */
   dispatch(d: Dispatch): void {
     this.#check();
-    const pipeline = this.#pipeline(d);
-    const entries: GPUBindGroupEntry[] = [...d.inputs, ...d.outputs].map((s, i) => ({ binding: i, resource: { buffer: s.buffer } }));
+    const { pipeline, layout } = this.#pipeline(d);
+    const entries: GPUBindGroupEntry[] = [];
+    for (const s of d.inputs) entries.push({ binding: entries.length, resource: { buffer: s.buffer } });
+    for (const s of d.outputs) entries.push({ binding: entries.length, resource: { buffer: s.buffer } });
     if (d.meta) {
-      const meta = this.device.createBuffer({ size: Math.max(4, d.meta.length * 4), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
-      new Int32Array(meta.getMappedRange()).set(d.meta);
-      meta.unmap();
-      entries.push({ binding: entries.length, resource: { buffer: meta } });
-      this.#transient.push(meta);
+      let slice = this.#params.push(d.meta);
+      if (!slice) {
+        this.flush(); // the batch's parameter buffer is full: submit it and start another batch
+        slice = this.#params.push(d.meta)!;
+      }
+      entries.push({ binding: entries.length, resource: { buffer: slice.buffer, offset: slice.offset, size: slice.size } });
     }
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.encoder().beginComputePass({ label: d.op });
+    const bindGroup = this.device.createBindGroup({ layout, entries });
+    const pass = this.#computePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(...d.workgroups);
-    pass.end();
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
     if (++this.#encoded >= BATCH) this.flush();
   }
 
@@ -248,6 +313,8 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     for (const list of this.#pool.values()) for (const b of list) b.destroy();
     this.#pool.clear();
     this.#pooledBytes = 0;
+    this.#staging.destroy();
+    this.#params.destroy();
     if (this.owned) this.device.destroy();
   }
 }

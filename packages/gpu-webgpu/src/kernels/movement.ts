@@ -221,19 +221,21 @@ export function beginIndexCheck(gpu: WebGPUBackend): (() => Promise<void>) | nul
   const state = errorStates.get(gpu);
   if (!state?.dirty) return null;
   state.dirty = false;
-  const staging = gpu.device.createBuffer({ size: state.storage.bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const bytes = state.storage.bytes;
+  const staging = gpu.acquireStaging(bytes);
   const encoder = gpu.encoder();
-  encoder.copyBufferToBuffer(state.storage.buffer, 0, staging, 0, state.storage.bytes);
+  encoder.copyBufferToBuffer(state.storage.buffer, 0, staging, 0, bytes);
   encoder.clearBuffer(state.storage.buffer);
   return async () => {
-    let words: Int32Array;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
-      words = new Int32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-    } finally {
-      staging.destroy();
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      gpu.releaseStaging(staging, true);
+      throw e;
     }
+    const words = new Int32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    gpu.releaseStaging(staging);
     const error = recordError(words);
     if (error) throw error;
   };
