@@ -14,7 +14,7 @@ const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
 );
 const name = args.model ?? 'mlp';
-const epochs = Number(args.epochs ?? (name === 'lenet' ? 10 : 15));
+const epochs = Number(args.epochs ?? 15);
 const out = resolve(args.out ?? `checkpoints/mnist-${name}.safetensors`);
 if (args.backend === 'webgpu') {
   const { webgpu } = await import('@ml/gpu-webgpu');
