@@ -99,17 +99,21 @@ export default async function run(ctx: NoteContext) {
     { caption: `Std of the activations after each layer (${WIDTH} units, a batch of ${BATCH} N(0, 1) inputs)` },
   );
 
-  // ---- Histograms of the tanh activations: one row per scheme, one column per layer.
+  // ---- Histograms of the tanh activations: one row per scheme, one column per layer. Each row is
+  // scaled to its tallest bar, so that the spread shows even where one spike dominates.
+  const tallest: Record<string, number> = {};
+  for (const h of hists) tallest[h.scheme] = Math.max(tallest[h.scheme] ?? 0, h.fraction);
   ctx.plot({
+    caption: 'Histograms of the tanh activations over [−1, 1], layers 1 to 10 (each row scaled to its tallest bar)',
+    width: 640,
     height: 360,
-    marginLeft: 50,
-    x: { domain: [-1, 1], ticks: [-1, 0, 1], label: null },
+    marginLeft: 110,
+    x: { domain: [-1, 1], ticks: [0], label: null },
     y: { axis: null },
     fx: { label: 'layer' },
-    fy: { label: null },
-    facet: { marginRight: 110 },
+    fy: { label: null, axis: 'left', domain: SCHEMES.filter((sc) => sc.activation === 'tanh').map((sc) => sc.name) },
     marks: [
-      Plot.rectY(hists, { x1: 'x1', x2: 'x2', y: 'fraction', fx: 'layer', fy: 'scheme', fill: 'steelblue', insetLeft: 0, insetRight: 0 }),
+      Plot.rectY(hists, { x1: 'x1', x2: 'x2', y: (h) => h.fraction / tallest[h.scheme], fx: 'layer', fy: 'scheme', fill: 'steelblue', insetLeft: 0, insetRight: 0 }),
       Plot.ruleY([0], { stroke: '#ccc' }),
     ],
   });

@@ -102,11 +102,9 @@ export default async function run(ctx: NoteContext) {
       });
       opt.step();
       opt.zeroGrad();
-      if (t % 10 === 0 || t === steps - 1) {
-        curve.push({ step: t, loss: name, value: await value.item() });
-        await ctx.progress(from + t / steps / 2);
-      }
+      curve.push({ step: t, loss: name, value: await value.item() }); // the loss before this step
       value.dispose();
+      if (t % 20 === 0) await ctx.progress(from + t / steps / 2);
     }
     const [acc, losses] = noGrad(() =>
       scope(() => {
@@ -144,7 +142,7 @@ export default async function run(ctx: NoteContext) {
     argmax.dispose();
     regions[name] = predicted.map((k) => CLASSES[k]);
     ctx.plot({
-      title: `Trained with ${name === 'hinge' ? 'the hinge (SVM) loss' : 'softmax cross-entropy'}: training accuracy ${(100 * r.accuracy).toFixed(1)}%`,
+      caption: `Trained with ${name === 'hinge' ? 'the hinge (SVM) loss' : 'softmax cross-entropy'}: training accuracy ${(100 * r.accuracy).toFixed(1)}%`,
       width: 420,
       height: 400,
       x: { domain: [lo, hi] },

@@ -23,11 +23,14 @@ interface Surface {
   start: [number, number];
   minimum: [number, number];
   steps: number;
-  /** The window of the contour plot. */
-  view: { x: [number, number]; y: [number, number] };
+  /** The window of the contour plot, and the contour levels of log₁₀ f drawn in it. */
+  view: { x: [number, number]; y: [number, number]; levels: number[] };
   /** Each optimizer's hyperparameters here (found by trying a few values). */
   settings: Record<string, Record<string, number | boolean>>;
 }
+
+/** start, start + step, … up to stop. */
+const range = (start: number, stop: number, step: number) => Array.from({ length: Math.round((stop - start) / step) + 1 }, (_, i) => start + i * step);
 
 const xOf = (p: Tensor) => p.slice('..., 0'); // (…,)
 const yOf = (p: Tensor) => p.slice('..., 1'); // (…,)
@@ -40,7 +43,7 @@ const quadratic: Surface = {
   start: [-4, 1],
   minimum: [0, 0],
   steps: 100,
-  view: { x: [-4.5, 1.5], y: [-1.5, 1.5] },
+  view: { x: [-4.5, 1.5], y: [-1.5, 1.5], levels: range(-1.5, 2.5, 0.25) },
   settings: {
     SGD: { lr: 0.035 }, // just under 2/50, where SGD starts to diverge along y
     'SGD + momentum': { lr: 0.01, momentum: 0.9 },
@@ -60,7 +63,7 @@ const rosenbrock: Surface = {
   start: [-1.5, 2],
   minimum: [1, 1],
   steps: 1000,
-  view: { x: [-2, 2], y: [-1, 3] },
+  view: { x: [-2, 2], y: [-1, 3], levels: range(0, 3.5, 0.25) },
   settings: {
     SGD: { lr: 1e-3 },
     'SGD + momentum': { lr: 1e-3, momentum: 0.9 },
@@ -145,11 +148,12 @@ export default async function run(ctx: NoteContext) {
     results[s.name] = runs;
 
     // ---- The paths over the contours of f (log-spaced levels: the valley floor is very flat).
-    const G = 80;
-    const values = (await grid(s, G, cpu)).map((v) => Math.log10(v + 1e-3));
-    const paths = NAMES.flatMap((name) => runs[name].path.map(([x, y], step) => ({ optimizer: name, step, x, y })));
+    const G = 150;
+    const values = (await grid(s, G, cpu)).map((v) => Math.log10(Math.max(v, 1e-12)));
+    // The slow optimizers last, so that their short paths are drawn on top of the long ones.
+    const paths = [...NAMES].reverse().flatMap((name) => runs[name].path.map(([x, y], step) => ({ optimizer: name, step, x, y })));
     ctx.plot({
-      title: `${s.name}: ${s.steps} steps from (${s.start.join(', ')})`,
+      caption: `${s.name}: ${s.steps} steps from (${s.start.join(', ')}) towards the minimum (the star), over contours of log₁₀ f`,
       width: 640,
       height: s === quadratic ? 340 : 460,
       x: { domain: s.view.x, label: 'x' },
@@ -158,7 +162,7 @@ export default async function run(ctx: NoteContext) {
       marks: [
         Plot.contour(values, {
           x1: s.view.x[0], x2: s.view.x[1], y1: s.view.y[0], y2: s.view.y[1], width: G, height: G,
-          stroke: '#bbb', thresholds: 16, strokeWidth: 0.7,
+          stroke: '#bbb', thresholds: s.view.levels, strokeWidth: 0.7,
         }),
         Plot.line(paths, { x: 'x', y: 'y', z: 'optimizer', stroke: 'optimizer', strokeWidth: 1.5, clip: true }),
         Plot.dot([{ x: s.start[0], y: s.start[1] }], { x: 'x', y: 'y', fill: 'currentColor', r: 3 }),
@@ -169,6 +173,7 @@ export default async function run(ctx: NoteContext) {
     // ---- Loss against step, on a log scale.
     const curves = NAMES.flatMap((name) => runs[name].losses.map((loss, step) => ({ optimizer: name, step, loss: Math.max(loss, 1e-12) })));
     ctx.plot({
+      caption: `${s.name}: f at every step`,
       height: 260,
       y: { type: 'log', label: 'f(x, y)', grid: true },
       x: { label: 'step' },
