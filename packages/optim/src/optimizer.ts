@@ -222,19 +222,6 @@ export abstract class Optimizer<H extends BaseHyperparameters = BaseHyperparamet
     }
   }
 
-  /**
-   * Frees every state tensor (momentum buffers, Adam's averages) and forgets the step counts; the
-   * optimizer can keep stepping afterwards, starting from fresh state, as if newly created.
-   */
-  dispose(): void {
-    for (const s of this.#state.values()) for (const t of Object.values(s.tensors)) t.dispose();
-    this.#state.clear();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-
   /** The step count and state tensors of `p` (undefined before its first step). Do not dispose them; use `dispose()`. */
   stateOf(p: Parameter): ParamState | undefined {
     return this.#state.get(p);
