@@ -14,6 +14,8 @@
 export type { Backend, BackendMemory, Capabilities, View } from './backend.js';
 export { CpuBackend, createCpuBackend } from './cpu/backend.js';
 export type { CpuKernel } from './cpu/backend.js';
+export { loadWasmRuntime, WasmRuntime } from './cpu/wasm/runtime.js';
+export type { WasmRuntimeOptions } from './cpu/wasm/runtime.js';
 export type { DType, TypedArray } from './dtype.js';
 export { DTYPES, isFloat, isInteger, itemSize, promoteTypes } from './dtype.js';
 export type { MemoryInfo, OpHook, OpRecord } from './engine.js';

@@ -6,6 +6,8 @@ import type { DType, TypedArray } from '../dtype.js';
 import { allocArray, DTYPES, itemSize } from '../dtype.js';
 import { fail } from '../errors.js';
 import { CPU_KERNELS } from './kernels.js';
+import { wasmKernels } from './wasm/kernels.js';
+import type { WasmRuntime } from './wasm/runtime.js';
 
 /** A CPU kernel: reads `inputs`, writes the contiguous `outputs`. */
 export type CpuKernel = (inputs: readonly View<TypedArray>[], outputs: readonly View<TypedArray>[], params: any) => void;
@@ -17,6 +19,12 @@ export interface CpuBackendOptions {
    * the operating system's page faults on fresh memory, which dominate simple ops on large arrays.
    */
   poolBytes?: number;
+  /**
+   * A WebAssembly runtime ({@link loadWasmRuntime}): float32 matmul (hence conv and linear
+   * layers) above a small size runs there, SIMD on all its threads; smaller ops and other
+   * dtypes keep the TypeScript kernels.
+   */
+  wasm?: WasmRuntime;
 }
 
 /** Buffers smaller than this many elements are not pooled (allocating them is cheap). */
@@ -30,9 +38,11 @@ export class CpuBackend implements Backend<TypedArray> {
   readonly #pool = new Map<string, TypedArray[]>();
   #pooledBytes = 0;
   readonly #poolLimit: number;
+  readonly #kernels: Readonly<Record<string, CpuKernel>>;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.#poolLimit = opts.poolBytes ?? 64 * 1024 * 1024;
+    this.#kernels = opts.wasm ? { ...CPU_KERNELS, ...wasmKernels(opts.wasm) } : CPU_KERNELS;
   }
 
   allocate(dtype: DType, size: number): TypedArray {
@@ -70,11 +80,11 @@ export class CpuBackend implements Backend<TypedArray> {
   }
 
   hasKernel(op: string): boolean {
-    return op in CPU_KERNELS;
+    return op in this.#kernels;
   }
 
   run(op: string, inputs: readonly View<TypedArray>[], outputs: readonly View<TypedArray>[], params: object): void {
-    const kernel = CPU_KERNELS[op];
+    const kernel = this.#kernels[op];
     if (!kernel) fail(op, `backend "cpu" has no kernel for primitive "${op}"`);
     kernel(inputs, outputs, params);
   }
@@ -93,7 +103,13 @@ function storedType(a: TypedArray): DType {
   return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'uint8';
 }
 
-/** Creates a CPU backend. Tensors on different backend instances cannot be mixed. */
+/**
+ * Creates a CPU backend. Tensors on different backend instances cannot be mixed.
+ *
+ * @example
+ * const cpu = createCpuBackend();
+ * const fast = createCpuBackend({ wasm: await loadWasmRuntime() }); // WebAssembly SIMD, all cores
+ */
 export function createCpuBackend(opts: CpuBackendOptions = {}): CpuBackend {
   return new CpuBackend(opts);
 }

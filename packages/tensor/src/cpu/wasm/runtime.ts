@@ -1,0 +1,228 @@
+/**
+ * The WebAssembly runtime of the CPU backend: the kernels compiled from wasm/*.c (SIMD128), one
+ * shared linear memory, and a pool of threads working on it (see pool.ts).
+ *
+ * Operands are copied into the linear memory, computed there and copied back: for matmul the
+ * O(n²) copies are small next to the O(n³) work. Only float32 runs here; everything else stays
+ * on the TypeScript kernels.
+ */
+import type { View } from '../../backend.js';
+import type { TypedArray } from '../../dtype.js';
+import { WASM_BASE64, WASM_MAX_PAGES } from './binary.generated.js';
+import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP } from './pool.js';
+
+/** Options of {@link loadWasmRuntime}. */
+export interface WasmRuntimeOptions {
+  /**
+   * Threads that share a large matmul, the calling thread included (default: the machine's
+   * cores). Where the calling thread cannot block (a browser page's main thread, or a page that
+   * is not cross-origin isolated) it is always 1. Results do not depend on it.
+   */
+  threads?: number;
+  /**
+   * Multiply-adds (batch · m · n · k) from which a float32 matmul runs here rather than in the
+   * TypeScript kernel (default 4096: below ~16³ the copies in and out of the linear memory cost
+   * about as much as the whole product). 0 sends every float32 matmul here (tests do).
+   */
+  matmulMinWork?: number;
+}
+
+interface Exports {
+  __heap_base: WebAssembly.Global;
+  packed_b_size(k: number, n: number): number;
+  pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
+  gemm_items(job: number): number;
+  gemm_scratch_size(): number;
+  gemm_item(job: number, item: number, scratch: number): void;
+}
+
+const PAGE = 65536;
+const STACK_BYTES = 65536;
+/** Below this many multiply-adds a matmul runs on the calling thread alone. */
+const POOL_MIN_WORK = 1 << 18;
+
+const align = (x: number, to = 64): number => Math.ceil(x / to) * to;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compile(): Promise<WebAssembly.Module> {
+  if (!compiled) {
+    const bin = atob(WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    compiled = WebAssembly.compile(bytes);
+  }
+  return compiled;
+}
+
+/** The compiled kernels, their memory and their threads. Create with {@link loadWasmRuntime}. */
+export class WasmRuntime {
+  /** Threads that share a job, the calling one included. */
+  readonly threads: number;
+  /** See {@link WasmRuntimeOptions.matmulMinWork}. */
+  readonly matmulMinWork: number;
+  readonly #memory: WebAssembly.Memory;
+  readonly #x: Exports;
+  readonly #ctrl: Int32Array;
+  readonly #job: number;
+  readonly #scratch: number;
+  readonly #workBase: number;
+  readonly #workers: PoolWorker[];
+  #f32: Float32Array;
+
+  /** @internal use {@link loadWasmRuntime} */
+  constructor(memory: WebAssembly.Memory, x: Exports, layout: { ctrl: number; job: number; scratch: number; workBase: number }, threads: number, workers: PoolWorker[], matmulMinWork: number) {
+    this.matmulMinWork = matmulMinWork;
+    this.#memory = memory;
+    this.#x = x;
+    this.#ctrl = new Int32Array(memory.buffer, layout.ctrl, CTRL_BYTES / 4);
+    this.#job = layout.job;
+    this.#scratch = layout.scratch;
+    this.#workBase = layout.workBase;
+    this.threads = threads;
+    this.#workers = workers;
+    this.#f32 = new Float32Array(memory.buffer);
+  }
+
+  /** Makes the work area at least `bytes` long; false if the memory cannot grow that far. */
+  #reserve(bytes: number): boolean {
+    const need = this.#workBase + bytes;
+    const have = this.#memory.buffer.byteLength;
+    if (need > have) {
+      const pages = Math.ceil((need - have) / PAGE);
+      if (have / PAGE + pages > WASM_MAX_PAGES) return false;
+      this.#memory.grow(pages);
+    }
+    if (this.#f32.buffer.byteLength !== this.#memory.buffer.byteLength) this.#f32 = new Float32Array(this.#memory.buffer);
+    return true;
+  }
+
+  /**
+   * out = a · b for float32 views a (…, m, k), b (…, k, n) with equal batch shapes (strided,
+   * batch strides may be 0) into the contiguous `out` (…, m, n). False (nothing written) if the
+   * operands do not fit in the linear memory.
+   */
+  matmul(a: View<TypedArray>, b: View<TypedArray>, out: Float32Array): boolean {
+    const rank = a.shape.length;
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[rank - 1];
+    const batchShape = a.shape.slice(0, -2);
+    const aOffs = batchOffsets(a, batchShape);
+    const bOffs = batchOffsets(b, batchShape);
+    const batches = aOffs.length;
+    const aShared = aOffs.every((o) => o === aOffs[0]);
+    const bShared = bOffs.every((o) => o === bOffs[0]);
+    const aCount = aShared ? 1 : batches;
+    const bCount = bShared ? 1 : batches;
+    const x = this.#x;
+    const packed = x.packed_b_size(k, n);
+    // work area: A copies | B (one raw copy, reused) | packed Bs | C
+    const aBytes = align(aCount * m * k * 4);
+    const bBytes = align(k * n * 4);
+    const pBytes = align(bCount * packed * 4);
+    const cBytes = align(batches * m * n * 4);
+    if (!this.#reserve(aBytes + bBytes + pBytes + cBytes)) return false;
+    const aPtr = this.#workBase;
+    const bPtr = aPtr + aBytes;
+    const pPtr = bPtr + bBytes;
+    const cPtr = pPtr + pBytes;
+    const f32 = this.#f32;
+    for (let i = 0; i < aCount; i++) {
+      copyMatrix(a.storage, aOffs[i], a.strides[rank - 2], a.strides[rank - 1], m, k, f32, aPtr / 4 + i * m * k);
+    }
+    for (let i = 0; i < bCount; i++) {
+      copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, bPtr / 4);
+      x.pack_b(bPtr, n, k, n, pPtr + i * packed * 4);
+    }
+    // the job descriptor: see `Job` in wasm/sgemm.c
+    const job = new Uint32Array(this.#memory.buffer, this.#job, 11);
+    job.set([m, n, k, batches, aPtr, k, aShared ? 0 : m * k, pPtr, bShared ? 0 : packed, cPtr]);
+    this.#run(x.gemm_items(this.#job), batches * m * n * k);
+    out.set(this.#f32.subarray(cPtr / 4, cPtr / 4 + batches * m * n));
+    return true;
+  }
+
+  /** Runs the `items` work items of the job at #job on every thread, and waits for them. */
+  #run(items: number, work: number): void {
+    const s = this.#ctrl;
+    Atomics.store(s, DONE, 0);
+    Atomics.store(s, JOB, this.#job);
+    Atomics.store(s, CLAIM, items);
+    const pooled = this.#workers.length > 0 && items > 1 && work >= POOL_MIN_WORK;
+    if (pooled) {
+      Atomics.add(s, GEN, 1);
+      Atomics.notify(s, GEN);
+    }
+    drain(s, (job, item, scratch) => this.#x.gemm_item(job, item, scratch), this.#scratch);
+    for (let d = Atomics.load(s, DONE); d < items; d = Atomics.load(s, DONE)) Atomics.wait(s, DONE, d);
+  }
+
+  /** Stops the worker threads; the runtime then computes on the calling thread only. */
+  dispose(): void {
+    Atomics.store(this.#ctrl, STOP, 1);
+    Atomics.add(this.#ctrl, GEN, 1);
+    Atomics.notify(this.#ctrl, GEN);
+    for (const w of this.#workers.splice(0)) void w.terminate();
+  }
+}
+
+/** Offsets of every batch entry of a view (batch dims are all but the last two). */
+function batchOffsets(v: View<TypedArray>, batchShape: readonly number[]): number[] {
+  let offs = [v.offset];
+  for (let d = 0; d < batchShape.length; d++) {
+    const next: number[] = [];
+    for (const o of offs) for (let i = 0; i < batchShape[d]; i++) next.push(o + i * v.strides[d]);
+    offs = next;
+  }
+  return offs;
+}
+
+/** Copies the strided (rows, cols) matrix at `off` into `dst` at `at`, row-major. */
+function copyMatrix(src: TypedArray, off: number, rs: number, cs: number, rows: number, cols: number, dst: Float32Array, at: number): void {
+  if (cs === 1 && (rs === cols || rows === 1)) {
+    dst.set(src.subarray(off, off + rows * cols), at);
+  } else if (cs === 1) {
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(off + r * rs, off + r * rs + cols), at + r * cols);
+  } else {
+    for (let r = 0; r < rows; r++) {
+      const row = at + r * cols;
+      for (let c = 0, i = off + r * rs; c < cols; c++, i += cs) dst[row + c] = src[i];
+    }
+  }
+}
+
+/**
+ * Compiles the WebAssembly kernels and starts the worker threads. One runtime can serve many
+ * backends (`createCpuBackend({ wasm: runtime })`); calls are synchronous.
+ *
+ * @example
+ * const wasm = await loadWasmRuntime({ threads: 2 });
+ * const backend = createCpuBackend({ wasm });
+ */
+export async function loadWasmRuntime(opts: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new RangeError(`loadWasmRuntime: threads must be a positive integer, got ${opts.threads}`);
+  }
+  if (opts.matmulMinWork !== undefined && !(opts.matmulMinWork >= 0)) {
+    throw new RangeError(`loadWasmRuntime: matmulMinWork must be a number >= 0, got ${opts.matmulMinWork}`);
+  }
+  const platform = await detectPlatform();
+  const threads = platform.canBlock ? (opts.threads ?? platform.cores) : 1;
+  const module = await compile();
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: WASM_MAX_PAGES, shared: true });
+  const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
+  // layout after the module's own stack: control block, job, per-thread stacks and scratch
+  const scratchBytes = align(x.gemm_scratch_size() * 4);
+  const ctrl = align(x.__heap_base.value as number);
+  const job = ctrl + CTRL_BYTES;
+  const stacks = align(job + 64);
+  const scratches = stacks + (threads - 1) * STACK_BYTES;
+  const workBase = align(scratches + threads * scratchBytes);
+  const need = Math.ceil(workBase / PAGE) + 1;
+  if (need > 64) memory.grow(need - 64);
+  const workers: PoolWorker[] = [];
+  for (let t = 1; t < threads; t++) {
+    workers.push(await startWorker(platform, { memory, module, ctrl, stackTop: stacks + t * STACK_BYTES, scratch: scratches + t * scratchBytes }));
+  }
+  return new WasmRuntime(memory, x, { ctrl, job, scratch: scratches, workBase }, threads, workers, opts.matmulMinWork ?? 4096);
+}
