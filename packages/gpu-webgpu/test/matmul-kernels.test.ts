@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, DType, Tensor, TypedArray } from '@ml/tensor';
-import { avgPool2d, col2im, conv2d, createCpuBackend, im2col, matmul, maxPool2d, permute, tensor, transpose } from '@ml/tensor';
+import { apply, avgPool2d, col2im, conv2d, createCpuBackend, im2col, matmul, maxPool2d, permute, tensor, transpose } from '@ml/tensor';
 import type { WebGPUBackend } from '../src/index.js';
 import { webgpu } from '../src/index.js';
 import { GPU_KERNELS } from '../src/kernels/index.js';
@@ -144,7 +144,7 @@ describe('matmul float32', () => {
     });
   });
 
-  describe('large tiles (128×128)', () => {
+  describe('large outputs and batches of tiles', () => {
     it('32 × 256×40×256, dense', async () => {
       await same([pair([32, 256, 40]), pair([32, 40, 256])], matmul, tolK(40));
     });
@@ -157,6 +157,29 @@ describe('matmul float32', () => {
     it('1024×300×1030 with a broadcast weight', async () => {
       await same([pair([1030, 300]), pair([300, 1024])], (a, b) => matmul(a.slice('3:, :'), b), tolK(300));
     });
+  });
+
+  describe('every tile shape, forced (params.tile), whatever the size would choose', () => {
+    // the CPU backend ignores the tile: it is the reference
+    const tiled = (tile: string) => (a: Tensor, b: Tensor) => apply('matmul', [a, b], { tile }, a.backend)[0];
+    it('the tile reaches the kernel: an unknown one is refused', () => {
+      const [a, b] = [pair([20, 8]), pair([8, 20])];
+      expect(() => tiled('nope')(a.gpu, b.gpu)).toThrow('matmul: unknown tile shape "nope" (one of L, M, T)');
+      for (const t of [a, b]) [t.cpu, t.gpu].forEach((x) => x.dispose());
+    });
+    for (const tile of ['L', 'M', 'T']) {
+      it(`${tile}: ragged edges, vec4 and scalar loads`, async () => {
+        await same([pair([130, 37]), pair([37, 70])], tiled(tile), tolK(37));
+        await same([pair([131, 40]), pair([40, 67])], tiled(tile), tolK(40));
+      });
+      it(`${tile}: transposed operands and misaligned slices`, async () => {
+        await same([pair([36, 132]), pair([68, 36])], (at, bt) => tiled(tile)(transpose(at), transpose(bt)), tolK(36));
+        await same([pair([130, 41]), pair([41, 66])], (a, b) => tiled(tile)(a.slice('1:, 1:'), b.slice('1:, :')), tolK(40));
+      });
+      it(`${tile}: a batch with a broadcast operand`, async () => {
+        await same([pair([3, 65, 20]), pair([1, 20, 131])], (a, b) => tiled(tile)(a, b.expand([3, 20, 131])), tolK(20));
+      });
+    }
   });
 
   it('NaN and infinities propagate like on the CPU', async () => {
