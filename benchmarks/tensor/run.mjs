@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Tensor benchmark suite: @ml/tensor (CPU backend) side by side with TensorFlow.js (cpu backend)
-// and jax-js (cpu and wasm devices), in one process, on the same inputs.
+// Tensor benchmark suite: @ml/tensor (CPU backend: TypeScript kernels, and the WebAssembly SIMD
+// path on all cores, "ours-wasm") side by side with TensorFlow.js (cpu and wasm backends) and
+// jax-js (cpu and wasm devices), in one process, on the same inputs; numpy's matmul is timed in
+// python3 when python3 + numpy exist (optional).
 //
 //   node --expose-gc tensor/run.mjs [--quick] [--json] [--filter <substring>] [--readback]
 //                                   [--max-run-ms <ms>] [--out <file.json>]
@@ -121,6 +123,7 @@ function matmulCase(n) {
     ours: (ml, d, T) => { const a = T(d.a, [n, n]); const b = T(d.b, [n, n]); return { inputs: [a, b], run: () => ml.matmul(a, b) }; },
     tfjs: (tf, d, T) => { const a = T(d.a, [n, n]); const b = T(d.b, [n, n]); return { inputs: [a, b], run: () => tf.matMul(a, b) }; },
     jax: (jax, d, T) => { const a = T(d.a, [n, n]); const b = T(d.b, [n, n]); return { inputs: [a, b], run: () => jax.numpy.matmul(a.ref, b.ref) }; },
+    numpy: `a = np.random.default_rng(0).uniform(-1, 1, (${n}, ${n})).astype(np.float32); b = a.T.copy()\nrun = lambda: a @ b`,
   };
 }
 
@@ -190,8 +193,10 @@ const CASES = [
     tfjs: (tf, d, T) => { const a = T(d.a, [1000, 1000]); return { inputs: [a], run: () => tf.softmax(a, -1) }; },
     jax: (jax, d, T) => { const a = T(d.a, [1000, 1000]); return { inputs: [a], run: () => jax.nn.softmax(a.ref, -1) }; },
   },
-  (() => {
-    const [N, C, H, W, O, K, P] = [8, 16, 32, 32, 32, 3, 1];
+  ...[
+    [64, 1, 28, 28, 6, 5, 0], // LeNet's first layer on a batch of 64 MNIST digits
+    [8, 16, 32, 32, 32, 3, 1], // a ResNet-style 3×3 layer
+  ].map(([N, C, H, W, O, K, P]) => {
     const Ho = H + 2 * P - K + 1;
     const Wo = W + 2 * P - K + 1;
     return {
@@ -199,7 +204,7 @@ const CASES = [
       group: 'nn',
       kind: 'mac',
       work: N * O * Ho * Wo * C * K * K,
-      quick: true,
+      quick: C > 1,
       tol: 1e-4,
       make() {
         const x = uniform(N * C * H * W, -1, 1, 51); // NCHW
@@ -235,7 +240,7 @@ const CASES = [
         return { inputs: [x, w], run: () => jax.lax.conv(x.ref, w.ref, [1, 1], [[P, P], [P, P]]) };
       },
     };
-  })(),
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -243,17 +248,26 @@ const CASES = [
 // release everything }. Loading failures turn into "n/a" with the reason, never a crash.
 // ---------------------------------------------------------------------------------------------
 
-const LIB_IDS = ['ours', 'tfjs-cpu', 'jax-cpu', 'jax-wasm'];
+const LIB_IDS = ['ours', 'ours-wasm', 'tfjs-cpu', 'tfjs-wasm', 'jax-cpu', 'jax-wasm', 'numpy'];
 const PEERS = LIB_IDS.slice(1);
 
-async function loadOurs() {
+async function loadOurs(wasm = false) {
+  const id = wasm ? 'ours-wasm' : 'ours';
   let ml;
+  let backend;
   try {
     ml = await import('@ml/tensor');
   } catch (e) {
-    return { id: 'ours', reason: `cannot load @ml/tensor (build it: cd packages/tensor && npx tsc -p tsconfig.build.json): ${firstLine(e)}` };
+    return { id, reason: `cannot load @ml/tensor (build it: pnpm turbo run build --filter=@ml/tensor): ${firstLine(e)}` };
   }
-  const T = (arr, shape) => ml.tensor(arr, { shape, dtype: 'float32' });
+  let version = packageVersion('@ml/tensor');
+  if (wasm) {
+    if (typeof ml.loadWasmRuntime !== 'function') return { id, reason: 'this build of @ml/tensor has no WebAssembly path' };
+    const rt = await ml.loadWasmRuntime();
+    backend = ml.createCpuBackend({ wasm: rt });
+    version += ` (WebAssembly SIMD, ${rt.threads} thread(s))`;
+  }
+  const T = (arr, shape) => ml.tensor(arr, { shape, dtype: 'float32', backend });
   // CPU ops finish before they return; reading one element of the output (no copy) is the
   // symmetric "make sure it is there" step. --readback copies the whole output instead.
   const touch = (o) => {
@@ -262,10 +276,10 @@ async function loadOurs() {
     return o.dataSync()[0];
   };
   return {
-    id: 'ours',
-    version: packageVersion('@ml/tensor'),
+    id,
+    version,
     lib: ml,
-    live: () => ml.memory().tensors,
+    live: () => ml.memory(backend).tensors,
     async prepare(c, data) {
       const impl = c.ours(ml, data, T);
       return {
@@ -289,18 +303,40 @@ async function loadTfjs() {
     if (!(await tf.setBackend('cpu'))) throw new Error("tf.setBackend('cpu') returned false");
     await tf.ready();
   } catch (e) {
-    return { id: 'tfjs-cpu', reason: `cannot load @tensorflow/tfjs-core + tfjs-backend-cpu: ${firstLine(e)}` };
+    const reason = `cannot load @tensorflow/tfjs-core + tfjs-backend-cpu: ${firstLine(e)}`;
+    return [{ id: 'tfjs-cpu', reason }, { id: 'tfjs-wasm', reason }];
   }
+  let wasmVersion;
+  let wasmReason;
+  try {
+    // In Node the package's main entry loads its .wasm binaries from its own dist/ folder.
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
+    await tf.ready();
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    const getThreads = wasm.getThreadsCount ?? wasm.default?.getThreadsCount;
+    wasmVersion = `${packageVersion('@tensorflow/tfjs-backend-wasm')} (SIMD ${simd ? 'on' : 'off'}, ${threads ? `${getThreads ? getThreads() : '?'} thread(s)` : 'single-threaded'})`;
+  } catch (e) {
+    wasmReason = `cannot start @tensorflow/tfjs-backend-wasm: ${firstLine(e)}`;
+  }
+  return [tfjsAdapter(tf, 'cpu', packageVersion('@tensorflow/tfjs-core')), wasmReason ? { id: 'tfjs-wasm', reason: wasmReason } : tfjsAdapter(tf, 'wasm', wasmVersion)];
+}
+
+/** One TF.js backend: it is made the active one before its inputs are created. */
+function tfjsAdapter(tf, backendName, version) {
   const T = (arr, shape) => tf.tensor(arr, shape, 'float32');
   return {
-    id: 'tfjs-cpu',
-    version: packageVersion('@tensorflow/tfjs-core'),
+    id: `tfjs-${backendName}`,
+    version,
     lib: tf,
     live: () => tf.memory().numTensors,
     async prepare(c, data) {
+      if (!(await tf.setBackend(backendName))) throw new Error(`tf.setBackend('${backendName}') returned false`);
       const impl = c.tfjs(tf, data, T);
       return {
-        // dataSync() on the cpu backend hands back its own buffer: it forces the kernel without a copy.
+        // dataSync() on the cpu backend hands back its own buffer: it forces the kernel without a copy
+        // (on wasm it copies the output out of the module's memory).
         iter: () => { const o = impl.run(); o.dataSync(); o.dispose(); },
         async read() {
           const o = impl.run();
@@ -355,6 +391,38 @@ async function loadJax() {
   });
 }
 
+/**
+ * numpy (OpenBLAS, all cores), timed inside python3 with the same protocol (warm-up, then the
+ * median of runs): only for cases that give a `numpy` snippet, and only where python3 + numpy
+ * exist. Its inputs are its own (same shapes and value range), so its result is not checked.
+ */
+function loadNumpy() {
+  const probe = spawnSync('python3', ['-c', 'import numpy; print(numpy.__version__)'], { encoding: 'utf8', timeout: 30_000 });
+  if (probe.status !== 0) return { id: 'numpy', reason: 'python3 with numpy not found (optional)' };
+  return {
+    id: 'numpy',
+    version: probe.stdout.trim(),
+    external: true,
+    time(c) {
+      if (!c.numpy) return { ms: null, note: 'no numpy version of this case' };
+      const script = [
+        'import time, numpy as np',
+        c.numpy,
+        `for _ in range(${PROTOCOL.warmup}): run()`,
+        'ts = []',
+        't0 = time.perf_counter()',
+        `while len(ts) < ${PROTOCOL.maxRuns} and (len(ts) < ${PROTOCOL.minRuns} or (time.perf_counter() - t0) * 1000 < ${PROTOCOL.minTimeMs}):`,
+        '    s = time.perf_counter(); run(); ts.append((time.perf_counter() - s) * 1000)',
+        'ts.sort(); print(ts[len(ts) // 2], len(ts))',
+      ].join('\n');
+      const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+      if (r.status !== 0) return { ms: null, note: `python3 failed: ${firstLine(r.stderr)}` };
+      const [ms, runs] = r.stdout.trim().split(/\s+/).map(Number);
+      return { ms, runs, note: 'timed in python3 on its own inputs (not checked)' };
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measurement
 // ---------------------------------------------------------------------------------------------
@@ -372,10 +440,11 @@ function selectedCases() {
 async function runLib(lib, c, data, ref, rates) {
   const res = { ms: null, runs: 0, note: null, check: null };
   if (lib.reason) { res.note = lib.reason; return res; }
+  if (lib.external) return { ...res, ...lib.time(c) };
   // A peer that is orders of magnitude slower (jax-js' "cpu" device interprets kernels in JS) is
   // not run on cases it would need minutes for: predict from its speed on earlier cases.
   const rate = rates.get(`${lib.id}:${c.kind}`);
-  if (lib.id !== 'ours' && rate && rate.msPerWork * c.work > opts.maxRunMs) {
+  if (!lib.id.startsWith('ours') && rate && rate.msPerWork * c.work > opts.maxRunMs) {
     res.note = `skipped: ~${fmtSeconds(rate.msPerWork * c.work)} per run predicted from "${rate.from}" (over --max-run-ms ${opts.maxRunMs})`;
     return res;
   }
@@ -392,7 +461,7 @@ async function runLib(lib, c, data, ref, rates) {
     const out = await prepared.read();
     const checkMs = performance.now() - t0;
     res.check = compare(out, ref, c.tol);
-    const capMs = lib.id === 'ours' ? undefined : opts.maxRunMs;
+    const capMs = lib.id.startsWith('ours') ? undefined : opts.maxRunMs;
     let m;
     if (capMs !== undefined && checkMs > capMs) {
       m = { ms: checkMs, runs: 1, capped: true };
@@ -431,6 +500,9 @@ function conv2dExportedNow() {
 
 const TARGETS = [
   { label: 'matmul 512x512 at least 3x faster than tfjs-cpu', caseName: 'matmul 512x512 f32', peer: 'tfjs-cpu', minRatio: 3 },
+  { label: 'WebAssembly path: matmul 1024x1024 at least 2x tfjs-wasm', caseName: 'matmul 1024x1024 f32', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 2 },
+  { label: 'WebAssembly path: conv2d LeNet layer at least 1.5x tfjs-wasm', caseName: 'conv2d N64 1->6 28x28 k5 p0', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 1.5 },
+  { label: 'WebAssembly path: conv2d ResNet-style layer at least 1.5x tfjs-wasm', caseName: 'conv2d N8 16->32 32x32 k3 p1', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 1.5 },
   { label: 'add 1M no slower than tfjs-cpu', caseName: 'add 1M f32', peer: 'tfjs-cpu', minRatio: 1 },
   { label: 'exp 1M no slower than tfjs-cpu', caseName: 'exp 1M f32', peer: 'tfjs-cpu', minRatio: 1 },
 ];
@@ -443,7 +515,7 @@ async function main() {
   }
   if (typeof globalThis.gc !== 'function') progress('note: run with node --expose-gc to collect garbage between measurements');
 
-  const libs = [await loadOurs(), await loadTfjs(), ...(await loadJax())];
+  const libs = [await loadOurs(), await loadOurs(true), ...(await loadTfjs()), ...(await loadJax()), loadNumpy()];
   const byId = Object.fromEntries(libs.map((l) => [l.id, l]));
   for (const l of libs) if (l.reason) progress(`${l.id}: n/a (${l.reason})`);
 
@@ -477,16 +549,17 @@ async function main() {
   const targets = TARGETS.map((t) => {
     const row = results.find((r) => r.name === t.caseName);
     if (!row) return { ...t, status: 'SKIP', detail: 'case not run (filtered out)' };
-    const ours = row.libs.ours.ms;
+    const oursId = t.ours ?? 'ours';
+    const ours = row.libs[oursId].ms;
     const peer = row.libs[t.peer].ms;
-    if (ours === null || peer === null) return { ...t, status: 'SKIP', detail: `no number for ${ours === null ? 'ours' : t.peer}` };
+    if (ours === null || peer === null) return { ...t, status: 'SKIP', detail: `no number for ${ours === null ? oursId : t.peer}` };
     const ratio = peer / ours;
-    const checked = row.libs.ours.check?.ok !== false;
+    const checked = row.libs[oursId].check?.ok !== false;
     return {
       ...t,
       ratio,
       status: ratio >= t.minRatio && checked ? 'PASS' : 'FAIL',
-      detail: `${t.peer} ${fmtMs(peer)} ms / ours ${fmtMs(ours)} ms = ${ratio.toFixed(2)}x (need ≥ ${t.minRatio}x)${checked ? '' : '; ours disagrees with the reference'}`,
+      detail: `${t.peer} ${fmtMs(peer)} ms / ${oursId} ${fmtMs(ours)} ms = ${ratio.toFixed(2)}x (need ≥ ${t.minRatio}x)${checked ? '' : `; ${oursId} disagrees with the reference`}`,
     };
   });
 
@@ -556,6 +629,22 @@ function renderText(machine, versions, results, targets) {
   lines.push(...table(header, rows));
   lines.push('');
   lines.push('ratios are peer ms / ours ms: above 1x means @ml/tensor is faster.');
+  // The WebAssembly path against every library, and GFLOP/s (2 flops per multiply-add) where it applies.
+  const others = LIB_IDS.filter((id) => id !== 'ours-wasm');
+  lines.push('');
+  lines.push('WebAssembly path (ours-wasm): peer ms / ours-wasm ms, and GFLOP/s on multiply-add cases');
+  const wasmRows = results.map((r) => {
+    const c = CASES.find((x) => x.name === r.name);
+    const w = r.libs['ours-wasm'].ms;
+    const gflops = (id) => (c.kind === 'mac' && r.libs[id].ms ? (2 * c.work / r.libs[id].ms / 1e6).toFixed(1) : '–');
+    return [
+      r.name,
+      w === null ? 'n/a' : fmtMs(w),
+      ...others.map((id) => (w && r.libs[id].ms !== null ? `${(r.libs[id].ms / w).toFixed(2)}x` : '–')),
+      ...LIB_IDS.map(gflops),
+    ];
+  });
+  lines.push(...table(['case', 'ours-wasm ms', ...others.map((id) => `${id}/wasm`), ...LIB_IDS.map((id) => `${id} GF/s`)], wasmRows));
   const bad = results.flatMap((r) => LIB_IDS.filter((id) => r.libs[id].check && !r.libs[id].check.ok));
   lines.push(bad.length ? `results checked against a float64 reference: ${bad.length} disagreement(s) marked ✗` : 'results checked against a float64 reference: all agree');
   if (notes.length) {
