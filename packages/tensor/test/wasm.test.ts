@@ -55,6 +55,7 @@ describe('WebAssembly matmul', () => {
     [64, 256, 8],
     [65, 257, 17],
     [130, 600, 70],
+    [33, 300, 1030], // N blocks of 512 columns
   ])('(%i, %i) · (%i, n) matches the float64 reference, edges and K blocks included', (m, k, n) => {
     const a = values(m * k, m + 1);
     const b = values(k * n, n + 7);
@@ -95,7 +96,7 @@ describe('WebAssembly matmul', () => {
   });
 
   it('gives bit-identical results on 1, 2 and 3 threads', () => {
-    const [m, k, n] = [300, 520, 260]; // several row blocks and K blocks
+    const [m, k, n] = [300, 520, 600]; // several row, K and N blocks
     const a = values(m * k, 21);
     const b = values(k * n, 22);
     const outs = [wasm1, wasm2, wasm3].map((rt) => {

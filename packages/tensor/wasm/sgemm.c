@@ -1,9 +1,11 @@
 // f32 GEMM for the WebAssembly CPU path: C = A·B, row-major, over a batch of matrices.
 //
-// The structure is the classic GotoBLAS one. B is packed once per call into panels of NR = 8
-// columns (`pack_b`), grouped in blocks of KC rows; each work item (one batch entry and MC rows
-// of C) packs its rows of A into panels of MR = 4 rows and runs the register-blocked
-// microkernel: a 4×8 tile of C lives in 8 f32x4 accumulators over a KC block of the K loop.
+// The structure is the classic GotoBLAS one. Each work item (one batch entry and MC rows of C)
+// walks K in blocks of KC: it packs its rows of A into panels of MR = 4 rows, then for each
+// block of NC columns packs that (KC, NC) block of B into panels of NR = 8 columns, and runs the
+// register-blocked microkernel: a 4×8 tile of C lives in 8 f32x4 accumulators over the KC block.
+// Packing B inside the item (rather than once, up front) repeats it m / MC times, about 1/MC of
+// the multiply-adds, and lets every thread pack in parallel.
 //
 // Every element of C is produced by exactly one work item, always with the same sequence of
 // operations (K in blocks of KC, each block summed in k order, then added to C). So the result
@@ -14,6 +16,7 @@
 #define NR 8
 #define KC 256
 #define MC 64
+#define NC 512
 
 typedef unsigned int u32;
 
@@ -26,40 +29,34 @@ typedef struct {
   u32 batches;
   const float *a;      // A of batch 0, row-major with row stride lda
   u32 lda, a_batch;    // a_batch: elements between batch entries (0 = shared)
-  const float *bp;     // B packed by pack_b; b_batch: elements between packed batch entries
-  u32 b_batch;
+  const float *b;      // B of batch 0, row-major with row stride ldb
+  u32 ldb, b_batch;
   float *c;            // C of batch 0, contiguous (m, n) per batch entry
 } Job;
 
 static inline u32 min_u(u32 a, u32 b) { return a < b ? a : b; }
 
-/** Floats pack_b writes for one (k, n) matrix: n rounded up to NR. */
-EXPORT u32 packed_b_size(u32 k, u32 n) { return k * ((n + NR - 1) / NR) * NR; }
-
 /**
- * Packs B (k, n) with row stride ldb into dst: for each KC block of rows, for each panel of NR
- * columns, the block's rows of that panel (kc × NR floats, zero-padded past n).
+ * Packs the (kc, n) block of B at b (row stride ldb) into dst: for each panel of NR columns,
+ * its kc rows (kc × NR floats, zero-padded past n).
  */
-EXPORT void pack_b(const float *b, u32 ldb, u32 k, u32 n, float *dst) {
+static void pack_b(const float *b, u32 ldb, u32 kc, u32 n, float *dst) {
   u32 panels = (n + NR - 1) / NR;
-  for (u32 p0 = 0; p0 < k; p0 += KC) {
-    u32 kc = min_u(KC, k - p0);
-    for (u32 q = 0; q < panels; q++) {
-      u32 j0 = q * NR;
-      const float *src = b + (unsigned long)p0 * ldb + j0;
-      if (j0 + NR <= n) {
-        for (u32 kk = 0; kk < kc; kk++) {
-          wasm_v128_store(dst, wasm_v128_load(src));
-          wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
-          dst += NR;
-          src += ldb;
-        }
-      } else {
-        for (u32 kk = 0; kk < kc; kk++) {
-          for (u32 c = 0; c < NR; c++) dst[c] = j0 + c < n ? src[c] : 0.0f;
-          dst += NR;
-          src += ldb;
-        }
+  for (u32 q = 0; q < panels; q++) {
+    u32 j0 = q * NR;
+    const float *src = b + j0;
+    if (j0 + NR <= n) {
+      for (u32 kk = 0; kk < kc; kk++) {
+        wasm_v128_store(dst, wasm_v128_load(src));
+        wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
+        dst += NR;
+        src += ldb;
+      }
+    } else {
+      for (u32 kk = 0; kk < kc; kk++) {
+        for (u32 c = 0; c < NR; c++) dst[c] = j0 + c < n ? src[c] : 0.0f;
+        dst += NR;
+        src += ldb;
       }
     }
   }
@@ -159,19 +156,19 @@ static void kernel_4x8(u32 kc, const float *ap, const float *bp, float *c, u32 l
 /** Work items of a job: one per (batch entry, block of MC rows). */
 EXPORT u32 gemm_items(const Job *job) { return job->batches * ((job->m + MC - 1) / MC); }
 
-/** Floats of scratch one thread needs (its packed A block). */
-EXPORT u32 gemm_scratch_size(void) { return MC * KC; }
+/** Floats of scratch one thread needs (its packed A and B blocks). */
+EXPORT u32 gemm_scratch_size(void) { return MC * KC + KC * NC; }
 
-/** Computes work item `item` of `job`, packing A into `scratch` (gemm_scratch_size floats). */
+/** Computes work item `item` of `job`, packing into `scratch` (gemm_scratch_size floats). */
 EXPORT void gemm_item(const Job *job, u32 item, float *scratch) {
   u32 blocks = (job->m + MC - 1) / MC;
   u32 bt = item / blocks;
   u32 i0 = (item % blocks) * MC;
   u32 mc = min_u(MC, job->m - i0);
   u32 n = job->n, k = job->k;
-  u32 panels = (n + NR - 1) / NR;
   const float *a = job->a + (unsigned long)bt * job->a_batch;
-  const float *bp = job->bp + (unsigned long)bt * job->b_batch;
+  const float *b = job->b + (unsigned long)bt * job->b_batch;
+  float *bpack = scratch + MC * KC;
   float *c = job->c + (unsigned long)bt * job->m * n;
   if (k == 0) {
     for (u32 i = 0; i < mc; i++) for (u32 j = 0; j < n; j++) c[(unsigned long)(i0 + i) * n + j] = 0.0f;
@@ -180,13 +177,16 @@ EXPORT void gemm_item(const Job *job, u32 item, float *scratch) {
   for (u32 p0 = 0; p0 < k; p0 += KC) {
     u32 kc = min_u(KC, k - p0);
     pack_a(a, job->lda, i0, mc, p0, kc, scratch);
-    const float *bblock = bp + (unsigned long)p0 * panels * NR;
-    for (u32 q = 0; q < panels; q++) {
-      u32 j0 = q * NR;
-      const float *bpanel = bblock + (unsigned long)q * kc * NR;
-      for (u32 r0 = 0; r0 < mc; r0 += MR) {
-        kernel_4x8(kc, scratch + (unsigned long)r0 * kc, bpanel, c + (unsigned long)(i0 + r0) * n + j0, n,
-                   min_u(MR, mc - r0), min_u(NR, n - j0), p0 == 0);
+    for (u32 jb = 0; jb < n; jb += NC) {
+      u32 nc = min_u(NC, n - jb);
+      pack_b(b + (unsigned long)p0 * job->ldb + jb, job->ldb, kc, nc, bpack);
+      for (u32 q = 0; q * NR < nc; q++) {
+        u32 j0 = jb + q * NR;
+        const float *bpanel = bpack + (unsigned long)q * kc * NR;
+        for (u32 r0 = 0; r0 < mc; r0 += MR) {
+          kernel_4x8(kc, scratch + (unsigned long)r0 * kc, bpanel, c + (unsigned long)(i0 + r0) * n + j0, n,
+                     min_u(MR, mc - r0), min_u(NR, n - j0), p0 == 0);
+        }
       }
     }
   }

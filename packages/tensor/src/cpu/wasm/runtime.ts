@@ -29,8 +29,6 @@ export interface WasmRuntimeOptions {
 
 interface Exports {
   __heap_base: WebAssembly.Global;
-  packed_b_size(k: number, n: number): number;
-  pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
   gemm_items(job: number): number;
   gemm_scratch_size(): number;
   gemm_item(job: number, item: number, scratch: number): void;
@@ -114,30 +112,25 @@ export class WasmRuntime {
     const bShared = bOffs.every((o) => o === bOffs[0]);
     const aCount = aShared ? 1 : batches;
     const bCount = bShared ? 1 : batches;
-    const x = this.#x;
-    const packed = x.packed_b_size(k, n);
-    // work area: A copies | B (one raw copy, reused) | packed Bs | C
+    // work area: A copies | B copies | C (the threads pack blocks of A and B in their scratch)
     const aBytes = align(aCount * m * k * 4);
-    const bBytes = align(k * n * 4);
-    const pBytes = align(bCount * packed * 4);
+    const bBytes = align(bCount * k * n * 4);
     const cBytes = align(batches * m * n * 4);
-    if (!this.#reserve(aBytes + bBytes + pBytes + cBytes)) return false;
+    if (!this.#reserve(aBytes + bBytes + cBytes)) return false;
     const aPtr = this.#workBase;
     const bPtr = aPtr + aBytes;
-    const pPtr = bPtr + bBytes;
-    const cPtr = pPtr + pBytes;
+    const cPtr = bPtr + bBytes;
     const f32 = this.#f32;
     for (let i = 0; i < aCount; i++) {
       copyMatrix(a.storage, aOffs[i], a.strides[rank - 2], a.strides[rank - 1], m, k, f32, aPtr / 4 + i * m * k);
     }
     for (let i = 0; i < bCount; i++) {
-      copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, bPtr / 4);
-      x.pack_b(bPtr, n, k, n, pPtr + i * packed * 4);
+      copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, bPtr / 4 + i * k * n);
     }
     // the job descriptor: see `Job` in wasm/sgemm.c
     const job = new Uint32Array(this.#memory.buffer, this.#job, 11);
-    job.set([m, n, k, batches, aPtr, k, aShared ? 0 : m * k, pPtr, bShared ? 0 : packed, cPtr]);
-    this.#run(x.gemm_items(this.#job), batches * m * n * k);
+    job.set([m, n, k, batches, aPtr, k, aShared ? 0 : m * k, bPtr, n, bShared ? 0 : k * n, cPtr]);
+    this.#run(this.#x.gemm_items(this.#job), batches * m * n * k);
     out.set(this.#f32.subarray(cPtr / 4, cPtr / 4 + batches * m * n));
     return true;
   }
