@@ -1,7 +1,7 @@
 // The CPU backend's WebAssembly path: float32 matmul against a float64 reference written here,
 // through strided, transposed and batched views, results independent of the thread count, and
 // the TypeScript kernels kept for small products and other dtypes.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { conv2d, createCpuBackend, loadWasmRuntime, matmul, memory, scope, tensor } from '../src/index.js';
 import type { Backend, Tensor } from '../src/index.js';
 
@@ -132,6 +132,24 @@ describe('WebAssembly matmul', () => {
     expect(memory(backend)).toEqual(before);
     const want = conv2d(on(ts, x, [2, 3, 14, 14]), on(ts, w, [8, 3, 5, 5]), null, { padding: 2 }).dataSync();
     expectClose(got, want, 75);
+  });
+
+  it('runs on one thread over an unshared memory where SharedArrayBuffer is missing', async () => {
+    vi.stubGlobal('SharedArrayBuffer', undefined);
+    let single;
+    try {
+      single = await loadWasmRuntime({ threads: 4 });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(single.threads).toBe(1);
+    const be = createCpuBackend({ wasm: single });
+    // the second product needs more memory than the runtime starts with: it grows
+    for (const [m, k, n] of [[70, 90, 50], [2, 2000, 1500]]) {
+      const a = values(m * k, 51);
+      const b = values(k * n, 52);
+      expectClose(matmul(on(be, a, [m, k]), on(be, b, [k, n])).dataSync(), refMatmul(a, b, m, k, n), k);
+    }
   });
 
   it('rejects a bad thread count', async () => {

@@ -8,7 +8,7 @@
  */
 import type { View } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
-import { WASM_BASE64, WASM_MAX_PAGES } from './binary.generated.js';
+import { WASM_MAX_PAGES, WASM_SHARED_BASE64, WASM_SINGLE_BASE64 } from './binary.generated.js';
 import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP } from './pool.js';
 
 /** Options of {@link loadWasmRuntime}. */
@@ -41,16 +41,19 @@ const POOL_MIN_WORK = 1 << 18;
 
 const align = (x: number, to = 64): number => Math.ceil(x / to) * to;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
 
-function compile(): Promise<WebAssembly.Module> {
-  if (!compiled) {
-    const bin = atob(WASM_BASE64);
+/** The module for a shared memory (threads) or a plain one, compiled once. */
+function compile(shared: boolean): Promise<WebAssembly.Module> {
+  let m = compiled.get(shared);
+  if (!m) {
+    const bin = atob(shared ? WASM_SHARED_BASE64 : WASM_SINGLE_BASE64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    compiled = WebAssembly.compile(bytes);
+    m = WebAssembly.compile(bytes);
+    compiled.set(shared, m);
   }
-  return compiled;
+  return m;
 }
 
 /** The compiled kernels, their memory and their threads. Create with {@link loadWasmRuntime}. */
@@ -61,14 +64,14 @@ export class WasmRuntime {
   readonly matmulMinWork: number;
   readonly #memory: WebAssembly.Memory;
   readonly #x: Exports;
-  readonly #ctrl: Int32Array;
+  #ctrl: Int32Array;
   readonly #job: number;
   readonly #scratch: number;
   readonly #workBase: number;
   readonly #workers: PoolWorker[];
   #f32: Float32Array;
 
-  /** @internal use {@link loadWasmRuntime} */
+  /** @hidden made by {@link loadWasmRuntime} */
   constructor(memory: WebAssembly.Memory, x: Exports, layout: { ctrl: number; job: number; scratch: number; workBase: number }, threads: number, workers: PoolWorker[], matmulMinWork: number) {
     this.matmulMinWork = matmulMinWork;
     this.#memory = memory;
@@ -91,7 +94,11 @@ export class WasmRuntime {
       if (have / PAGE + pages > WASM_MAX_PAGES) return false;
       this.#memory.grow(pages);
     }
-    if (this.#f32.buffer.byteLength !== this.#memory.buffer.byteLength) this.#f32 = new Float32Array(this.#memory.buffer);
+    if (this.#f32.buffer !== this.#memory.buffer) {
+      // growing an unshared memory detaches its old buffer: views must be made again
+      this.#f32 = new Float32Array(this.#memory.buffer);
+      this.#ctrl = new Int32Array(this.#memory.buffer, this.#ctrl.byteOffset, CTRL_BYTES / 4);
+    }
     return true;
   }
 
@@ -200,9 +207,11 @@ export async function loadWasmRuntime(opts: WasmRuntimeOptions = {}): Promise<Wa
     throw new RangeError(`loadWasmRuntime: matmulMinWork must be a number >= 0, got ${opts.matmulMinWork}`);
   }
   const platform = await detectPlatform();
-  const threads = platform.canBlock ? (opts.threads ?? platform.cores) : 1;
-  const module = await compile();
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: WASM_MAX_PAGES, shared: true });
+  // without SharedArrayBuffer (a page that is not cross-origin isolated) memory cannot be shared
+  const shared = typeof SharedArrayBuffer !== 'undefined';
+  const threads = platform.canBlock && shared ? (opts.threads ?? platform.cores) : 1;
+  const module = await compile(shared);
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: WASM_MAX_PAGES, shared });
   const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
   // layout after the module's own stack: control block, job, per-thread stacks and scratch
   const scratchBytes = align(x.gemm_scratch_size() * 4);
