@@ -93,19 +93,21 @@ export default async function run(ctx: NoteContext) {
   const train = async (loss: Loss, name: string, from: number) => {
     const model = new Linear(2, 3, { key: kModel }); // scores = X·Wᵀ + b: (N, 2) → (N, 3)
     const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-    const curve: { step: number; loss: string; value: number }[] = [];
+    const values: Tensor[] = []; // the loss before each step, read once at the end
     for (let t = 0; t < steps; t++) {
       const value = scope(() => {
         const l = loss(model.forward(X), y); // () mean loss over the N points
         backward(l); // fills weight.grad and bias.grad
-        return l;
+        return noGrad(() => l.clone()); // a copy outside the graph: l and its graph are freed here
       });
       opt.step();
       opt.zeroGrad();
-      curve.push({ step: t, loss: name, value: await value.item() }); // the loss before this step
-      value.dispose();
+      values.push(value);
       if (t % 20 === 0) await ctx.progress(from + t / steps / 2);
     }
+    const all = stack(values); // (steps,)
+    const curve = Array.from(await all.data(), (value, step) => ({ step, loss: name, value }));
+    for (const v of [...values, all]) v.dispose();
     const [acc, losses] = noGrad(() =>
       scope(() => {
         const s = model.forward(X); // (N, 3) the trained scores
