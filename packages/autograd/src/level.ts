@@ -151,7 +151,16 @@ export class Level {
       g.dispose();
     };
     roots.forEach((r, i) => accumulate(r.id, own(cotangents[i])));
-    const order = [...this.nodes].sort((a, b) => b.seq - a.seq);
+    // only the nodes the roots depend on, latest first: other live graphs cost nothing here
+    const reachable = new Set<Node>();
+    const stack = roots.map((r) => this.producer.get(r.id)).filter((n): n is Node => n !== undefined);
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (reachable.has(node) || !this.nodes.has(node)) continue;
+      reachable.add(node);
+      stack.push(...node.parents);
+    }
+    const order = [...reachable].sort((a, b) => b.seq - a.seq);
     const previousOp = backwardState.op;
     try {
       for (const node of order) {
