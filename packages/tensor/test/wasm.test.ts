@@ -152,6 +152,16 @@ describe('WebAssembly matmul', () => {
     }
   });
 
+  it('keeps computing on the calling thread after dispose() stops the workers', async () => {
+    const rt = await loadWasmRuntime({ threads: 2 });
+    rt.dispose();
+    const be = createCpuBackend({ wasm: rt });
+    const [m, k, n] = [200, 100, 90];
+    const a = values(m * k, 61);
+    const b = values(k * n, 62);
+    expectClose(matmul(on(be, a, [m, k]), on(be, b, [k, n])).dataSync(), refMatmul(a, b, m, k, n), k);
+  });
+
   it('rejects a bad thread count', async () => {
     await expect(loadWasmRuntime({ threads: 0 })).rejects.toThrow(/threads must be a positive integer, got 0/);
     await expect(loadWasmRuntime({ matmulMinWork: -1 })).rejects.toThrow(/matmulMinWork/);
