@@ -5,14 +5,14 @@
  * recomputation, cross-attention, gradients, errors and memory.
  */
 import { backward, gradcheck, noGrad } from '@ml/autograd';
-import { KVCache, Module, MultiheadAttention, causalMask, rotaryEmbedding, scaledDotProductAttention } from '@ml/nn';
+import { KVCache, MultiheadAttention, causalMask, rotaryEmbedding, scaledDotProductAttention } from '@ml/nn';
 import { concat, memory, random, scope, tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
+import { U, expectFlatMemory } from './layer-helpers.js';
+import { checkParamGrads } from './param-grads.js';
 
 type Mat = number[][];
-const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
-  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -363,35 +363,6 @@ describe('gradients', () => {
   });
 });
 
-/** Parameter gradients of `backward` against central differences (float64, tiny sizes). */
-function checkParamGrads(m: Module, loss: () => Tensor, tol = 1e-6): void {
-  m.zeroGrad();
-  const l = loss();
-  backward(l);
-  l.dispose();
-  const eps = 1e-6;
-  for (const [name, p] of m.namedParameters()) {
-    const analytic = p.grad!.dataSync();
-    const base = Float64Array.from(p.dataSync());
-    const at = (j: number, delta: number) => {
-      const data = Float64Array.from(base);
-      data[j] += delta;
-      const moved = tensor(data, { shape: p.shape, dtype: 'float64' });
-      p.assign(moved);
-      moved.dispose();
-      return noGrad(() => scope(() => loss().dataSync()[0]));
-    };
-    for (let j = 0; j < base.length; j++) {
-      const numeric = (at(j, eps) - at(j, -eps)) / (2 * eps);
-      expect(Math.abs(analytic[j] - numeric), `${name}[${j}]: analytic ${analytic[j]}, numeric ${numeric}`).toBeLessThan(tol + 1e-4 * Math.abs(numeric));
-    }
-    const restored = tensor(base, { shape: p.shape, dtype: 'float64' });
-    p.assign(restored);
-    restored.dispose();
-  }
-  m.zeroGrad();
-}
-
 describe('MultiheadAttention errors and memory', () => {
   it('bad configurations and inputs throw clear errors', () => {
     expect(() => new MultiheadAttention(10, 4)).toThrow('MultiheadAttention: embedDim (10) must be divisible by numHeads (4)');
@@ -422,11 +393,7 @@ describe('MultiheadAttention errors and memory', () => {
       backward(y.sum());
       m.zeroGrad();
     });
-    step();
-    const before = memory();
-    for (let i = 0; i < 3; i++) step();
-    for (let i = 0; i < 3; i++) scope(() => void m.forward(x));
-    expect(memory()).toEqual(before);
+    expectFlatMemory(step, () => m.forward(x));
     m.dispose();
   });
 

@@ -1,6 +1,6 @@
 /** Helpers shared by the layer tests: float64 inputs, reading values, closeness and gradient checks. */
 import { gradcheck } from '@ml/autograd';
-import { random } from '@ml/tensor';
+import { memory, random, scope } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { expect } from 'vitest';
 import type { Module } from '@ml/nn';
@@ -14,6 +14,10 @@ export function rand64(seed: number, shape: readonly number[], lo = -1, hi = 1):
 export function values(t: Tensor): number[] {
   return Array.from(t.dataSync(), Number);
 }
+
+/** Uniform numbers in [−1, 1) from a fixed seed, float64 unless told. */
+export const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
+  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
 
 /** Row-major strides of a shape. */
 export function stridesOf(shape: readonly number[]): number[] {
@@ -77,4 +81,27 @@ export function varianceRatioInterval(n: number, z = 3.29): [number, number] {
   const c = 2 / (9 * k);
   const q = (zz: number) => (1 - c + zz * Math.sqrt(c)) ** 3; // χ²_k quantile / k
   return [q(-z), q(z)];
+}
+
+/** erf by its Maclaurin series, `terms` terms (120: plenty for |x| ≤ 4; 100: ~1e-12 for |x| ≤ 3). */
+export function erf(x: number, terms = 120): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < terms; n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/**
+ * Expects memory to be flat over repeated calls: after one warm-up `step()`, three more `step()`s
+ * and then (if given) three `forward()`s, each inside `scope`, leave `memory()` as it was.
+ */
+export function expectFlatMemory(step: () => void, forward?: () => unknown): void {
+  step();
+  const before = memory();
+  for (let i = 0; i < 3; i++) step();
+  if (forward) for (let i = 0; i < 3; i++) scope(() => void forward());
+  expect(memory()).toEqual(before);
 }

@@ -8,24 +8,10 @@
 import { grad, gradcheck } from '@ml/autograd';
 import { crossEntropy, nll } from '@ml/nn';
 import type { Reduction } from '@ml/nn';
-import { logSoftmax, oneHot, random, softmax, tensor } from '@ml/tensor';
+import { logSoftmax, oneHot, softmax, tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-
-const U = (seed: number, shape: readonly number[], lo = -1, hi = 1): Tensor =>
-  random.uniform(random.key(seed), shape, { dtype: 'float64', minval: lo, maxval: hi });
-const values = (t: Tensor): number[] => Array.from(t.dataSync());
-const i32 = (data: number[], shape: number[]): Tensor => tensor(data, { dtype: 'int32', shape });
-const f64 = (data: number[], shape: number[]): Tensor => tensor(data, { dtype: 'float64', shape });
-const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
-
-function expectClose(actual: Tensor, expected: number | number[], tol = 1e-12): void {
-  const got = values(actual);
-  const want = typeof expected === 'number' ? [expected] : expected;
-  expect(actual.shape.length === 0).toBe(typeof expected === 'number');
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: got ${g}, expected ${want[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]))));
-}
+import { U, values, i32, f64, REDUCTIONS, expectClose } from './loss-helpers.js';
 
 interface RefOptions {
   weight?: number[];

@@ -6,29 +6,9 @@
 import { gradcheck } from '@ml/autograd';
 import { cosineEmbedding, infoNCE, klDiv, ntXent, tripletMargin } from '@ml/nn';
 import type { Reduction } from '@ml/nn';
-import { logSoftmax, random, softmax, tensor } from '@ml/tensor';
-import type { Tensor } from '@ml/tensor';
+import { logSoftmax, softmax, tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-
-const U = (seed: number, shape: readonly number[], lo = -1, hi = 1): Tensor =>
-  random.uniform(random.key(seed), shape, { dtype: 'float64', minval: lo, maxval: hi });
-const values = (t: Tensor): number[] => Array.from(t.dataSync());
-const f64 = (data: number[], shape: number[]): Tensor => tensor(data, { dtype: 'float64', shape });
-const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
-
-function reduceRef(losses: number[], reduction: Reduction): number | number[] {
-  if (reduction === 'none') return losses;
-  const s = losses.reduce((a, b) => a + b, 0);
-  return reduction === 'sum' ? s : s / losses.length;
-}
-
-function expectClose(actual: Tensor, expected: number | number[], tol = 1e-12): void {
-  const got = values(actual);
-  const want = typeof expected === 'number' ? [expected] : expected;
-  expect(actual.shape.length === 0).toBe(typeof expected === 'number');
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: got ${g}, expected ${want[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]))));
-}
+import { U, values, f64, REDUCTIONS, reduceRef, expectClose } from './loss-helpers.js';
 
 /** Rows of a flat (n, d) array. */
 const rows = (flat: number[], d: number): number[][] => Array.from({ length: flat.length / d }, (_, i) => flat.slice(i * d, (i + 1) * d));

@@ -6,13 +6,10 @@ import { valueAndGrad } from '@ml/autograd';
 import {
   bce, bceWithLogits, cosineEmbedding, crossEntropy, focal, huber, infoNCE, klDiv, l1, mse, multiclassHinge, nll, ntXent, smoothL1, tripletMargin,
 } from '@ml/nn';
-import { memory, random, scope, tensor } from '@ml/tensor';
+import { memory, scope, tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-
-const U = (seed: number, shape: readonly number[], lo = -1, hi = 1): Tensor =>
-  random.uniform(random.key(seed), shape, { dtype: 'float64', minval: lo, maxval: hi });
-const i32 = (data: number[], shape: number[]): Tensor => tensor(data, { dtype: 'int32', shape });
+import { U, i32 } from './loss-helpers.js';
 
 const x = U(1, [4, 3]);
 const y = U(2, [4, 3]);

@@ -5,29 +5,10 @@
 import { gradcheck } from '@ml/autograd';
 import { huber, l1, mse, smoothL1 } from '@ml/nn';
 import type { Reduction } from '@ml/nn';
-import { random, tensor } from '@ml/tensor';
+import { tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-
-const U = (seed: number, shape: readonly number[], lo = -1, hi = 1): Tensor =>
-  random.uniform(random.key(seed), shape, { dtype: 'float64', minval: lo, maxval: hi });
-const values = (t: Tensor): number[] => Array.from(t.dataSync());
-const REDUCTIONS: Reduction[] = ['mean', 'sum', 'none'];
-
-/** The reference reduction of per-element losses. */
-function reduceRef(losses: number[], reduction: Reduction): number | number[] {
-  if (reduction === 'none') return losses;
-  const s = losses.reduce((a, b) => a + b, 0);
-  return reduction === 'sum' ? s : s / losses.length;
-}
-
-function expectClose(actual: Tensor, expected: number | number[], tol = 1e-12): void {
-  const got = values(actual);
-  const want = typeof expected === 'number' ? [expected] : expected;
-  expect(actual.shape.length === 0).toBe(typeof expected === 'number');
-  expect(got.length).toBe(want.length);
-  got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: got ${g}, expected ${want[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]))));
-}
+import { U, values, REDUCTIONS, reduceRef, expectClose } from './loss-helpers.js';
 
 type Elementwise = (d: number) => number;
 const CASES: [string, (x: Tensor, y: Tensor, r: Reduction) => Tensor, Elementwise][] = [

@@ -7,9 +7,7 @@ import { backward, gradcheck } from '@ml/autograd';
 import { LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding, applyRotary, rotaryEmbedding } from '@ml/nn';
 import { memory, random, scope, tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
-
-const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
-  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
+import { U } from './layer-helpers.js';
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

@@ -4,11 +4,13 @@
  * layout, batchFirst/unbatched equivalences, inter-layer dropout, gradients by finite differences,
  * errors and memory.
  */
-import { backward, gradcheck, noGrad } from '@ml/autograd';
+import { backward, gradcheck } from '@ml/autograd';
 import { GRU, GRUCell, LSTM, LSTMCell, Module, RNN, RNNCell } from '@ml/nn';
-import { memory, random, scope, tensor } from '@ml/tensor';
+import { random, scope, tensor } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
+import { U, expectFlatMemory } from './layer-helpers.js';
+import { checkParamGrads } from './param-grads.js';
 
 // ---- plain-JS float64 references --------------------------------------------------------------
 
@@ -104,9 +106,6 @@ function refSequence(kind: Kind, m: Module, layers: number, bidir: boolean, x: n
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
-  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
-
 const zeros3 = (a: number, b: number, c: number) => Array.from({ length: a }, () => Array.from({ length: b }, () => new Array<number>(c).fill(0)));
 
 function maxDiff(a: unknown, b: unknown): number {
@@ -121,38 +120,6 @@ function maxDiff(a: unknown, b: unknown): number {
 function expectClose(actual: Tensor, expected: unknown, tol = 1e-10): void {
   const d = maxDiff(actual.arraySync(), expected);
   expect(d, `max |difference| ${d}`).toBeLessThanOrEqual(tol);
-}
-
-/**
- * Checks every parameter gradient that `backward` gives against central differences of
- * `loss(m)` (float64 modules, tiny sizes).
- */
-function checkParamGrads(m: Module, loss: () => Tensor, tol = 1e-6): void {
-  m.zeroGrad();
-  const l = loss();
-  backward(l);
-  l.dispose();
-  const eps = 1e-6;
-  for (const [name, p] of m.namedParameters()) {
-    const analytic = p.grad!.dataSync();
-    const base = Float64Array.from(p.dataSync());
-    const at = (j: number, delta: number) => {
-      const data = Float64Array.from(base);
-      data[j] += delta;
-      const moved = tensor(data, { shape: p.shape, dtype: 'float64' });
-      p.assign(moved);
-      moved.dispose();
-      return noGrad(() => scope(() => loss().dataSync()[0]));
-    };
-    for (let j = 0; j < base.length; j++) {
-      const numeric = (at(j, eps) - at(j, -eps)) / (2 * eps);
-      expect(Math.abs(analytic[j] - numeric), `${name}[${j}]: analytic ${analytic[j]}, numeric ${numeric}`).toBeLessThan(tol + 1e-4 * Math.abs(numeric));
-    }
-    const restored = tensor(base, { shape: p.shape, dtype: 'float64' });
-    p.assign(restored);
-    restored.dispose();
-  }
-  m.zeroGrad();
 }
 
 /** A fixed, non-trivial weighting of an output so gradients do not cancel. */
@@ -422,11 +389,7 @@ describe('memory', () => {
       backward(loss);
       lstm.zeroGrad();
     });
-    step();
-    const before = memory();
-    for (let i = 0; i < 3; i++) step();
-    for (let i = 0; i < 3; i++) scope(() => void lstm.forward(x));
-    expect(memory()).toEqual(before);
+    expectFlatMemory(step, () => lstm.forward(x));
     lstm.dispose();
   });
 });

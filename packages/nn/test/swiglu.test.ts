@@ -2,16 +2,15 @@
  * Feed-forwards: SwiGLU (Llama) and the GELU MLP (GPT-2) against plain-JS float64 formulas,
  * Llama's published hidden sizes, gradients, errors and memory.
  */
-import { backward, gradcheck, noGrad } from '@ml/autograd';
+import { backward, gradcheck } from '@ml/autograd';
 import { MLP, SwiGLU, llamaHiddenDim } from '@ml/nn';
-import type { Module } from '@ml/nn';
-import { memory, random, scope, tensor } from '@ml/tensor';
+import { scope } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
+import { U, erf, expectFlatMemory } from './layer-helpers.js';
+import { checkParamGrads } from './param-grads.js';
 
 type Mat = number[][];
-const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
-  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
 const project = (x: Mat, W: Mat, b?: number[]): Mat => x.map((row) => W.map((w, o) => w.reduce((a, wi, i) => a + wi * row[i], b ? b[o] : 0)));
 const rows = (t: Tensor): Mat => { const d = t.shape[t.rank - 1]; const f = Array.from(t.dataSync()); return Array.from({ length: f.length / d }, (_, r) => f.slice(r * d, r * d + d)); };
 const lin = (l: { weight: Tensor; bias: Tensor | null }) => [l.weight.arraySync() as Mat, l.bias?.arraySync() as number[] | undefined] as const;
@@ -21,16 +20,6 @@ function maxDiff(a: Mat, b: Mat): number {
   return Math.max(...a.map((r, i) => Math.max(...r.map((v, j) => Math.abs(v - b[i][j])))));
 }
 
-/** erf by its Maclaurin series (plenty of terms for |x| ≤ 4). */
-function erf(x: number): number {
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 120; n++) {
-    term *= (-x * x) / n;
-    sum += term / (2 * n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
 const geluExact = (u: number) => 0.5 * u * (1 + erf(u / Math.SQRT2));
 const geluTanh = (u: number) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)));
 const silu = (u: number) => u / (1 + Math.exp(-u));
@@ -126,40 +115,8 @@ describe('errors and memory', () => {
       ffn.zeroGrad();
       mlp.zeroGrad();
     });
-    step();
-    const before = memory();
-    for (let i = 0; i < 3; i++) step();
-    expect(memory()).toEqual(before);
+    expectFlatMemory(step);
     ffn.dispose();
     mlp.dispose();
   });
 });
-
-/** Parameter gradients of `backward` against central differences (float64, tiny sizes). */
-function checkParamGrads(m: Module, loss: () => Tensor, tol = 1e-6): void {
-  m.zeroGrad();
-  const l = loss();
-  backward(l);
-  l.dispose();
-  const eps = 1e-6;
-  for (const [name, p] of m.namedParameters()) {
-    const analytic = p.grad!.dataSync();
-    const base = Float64Array.from(p.dataSync());
-    const at = (j: number, delta: number) => {
-      const data = Float64Array.from(base);
-      data[j] += delta;
-      const moved = tensor(data, { shape: p.shape, dtype: 'float64' });
-      p.assign(moved);
-      moved.dispose();
-      return noGrad(() => scope(() => loss().dataSync()[0]));
-    };
-    for (let j = 0; j < base.length; j++) {
-      const numeric = (at(j, eps) - at(j, -eps)) / (2 * eps);
-      expect(Math.abs(analytic[j] - numeric), `${name}[${j}]: analytic ${analytic[j]}, numeric ${numeric}`).toBeLessThan(tol + 1e-4 * Math.abs(numeric));
-    }
-    const restored = tensor(base, { shape: p.shape, dtype: 'float64' });
-    p.assign(restored);
-    restored.dispose();
-  }
-  m.zeroGrad();
-}

@@ -6,14 +6,14 @@
 import { backward, gradcheck, noGrad } from '@ml/autograd';
 import { MultiheadAttention, TransformerBlock } from '@ml/nn';
 import type { Module } from '@ml/nn';
-import { concat, memory, random, scope, tensor } from '@ml/tensor';
+import { concat, random, scope } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { describe, expect, it } from 'vitest';
+import { U, erf, expectFlatMemory } from './layer-helpers.js';
+import { checkParamGrads } from './param-grads.js';
 
 type Vec = number[];
 type Mat = number[][];
-const U = (seed: number, shape: number[], dtype: 'float32' | 'float64' = 'float64') =>
-  random.uniform(random.key(seed), shape, { minval: -1, maxval: 1, dtype });
 const flat = (t: Tensor) => Array.from(t.dataSync());
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -40,15 +40,6 @@ function rmsNormRef(x: Mat, g: Vec, eps: number): Mat {
     const ms = r.reduce((s, v) => s + v * v, 0) / r.length;
     return r.map((v, j) => (v / Math.sqrt(ms + eps)) * g[j]);
   });
-}
-function erf(x: number): number {
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 120; n++) {
-    term *= (-x * x) / n;
-    sum += term / (2 * n + 1);
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
 }
 const gelu = (u: number) => 0.5 * u * (1 + erf(u / Math.SQRT2));
 const silu = (u: number) => u / (1 + Math.exp(-u));
@@ -228,40 +219,8 @@ describe('TransformerBlock', () => {
       backward(block.forward(x).square().mean());
       block.zeroGrad();
     });
-    step();
-    const before = memory();
-    for (let i = 0; i < 3; i++) step();
-    for (let i = 0; i < 3; i++) scope(() => void block.forward(x));
-    expect(memory()).toEqual(before);
+    expectFlatMemory(step, () => block.forward(x));
     block.dispose();
   });
 });
 
-/** Parameter gradients of `backward` against central differences (float64, tiny sizes). */
-function checkParamGrads(m: Module, loss: () => Tensor, tol = 1e-6): void {
-  m.zeroGrad();
-  const l = loss();
-  backward(l);
-  l.dispose();
-  const eps = 1e-6;
-  for (const [name, p] of m.namedParameters()) {
-    const analytic = p.grad!.dataSync();
-    const base = Float64Array.from(p.dataSync());
-    const at = (j: number, delta: number) => {
-      const data = Float64Array.from(base);
-      data[j] += delta;
-      const moved = tensor(data, { shape: p.shape, dtype: 'float64' });
-      p.assign(moved);
-      moved.dispose();
-      return noGrad(() => scope(() => loss().dataSync()[0]));
-    };
-    for (let j = 0; j < base.length; j++) {
-      const numeric = (at(j, eps) - at(j, -eps)) / (2 * eps);
-      expect(Math.abs(analytic[j] - numeric), `${name}[${j}]: analytic ${analytic[j]}, numeric ${numeric}`).toBeLessThan(tol + 1e-4 * Math.abs(numeric));
-    }
-    const restored = tensor(base, { shape: p.shape, dtype: 'float64' });
-    p.assign(restored);
-    restored.dispose();
-  }
-  m.zeroGrad();
-}
