@@ -28,6 +28,7 @@ import { setupWebGPU } from './webgpu.mjs';
 
 const LIBS = [
   { id: 'ours-cpu', label: 'ours (cpu)', ours: true },
+  { id: 'ours-wasm', label: 'ours (cpu+wasm)', ours: true },
   { id: 'tfjs-cpu', label: 'tfjs-cpu', base: 'ours-cpu' },
   { id: 'tfjs-wasm', label: 'tfjs-wasm', base: 'ours-cpu' },
   { id: 'ours-webgpu', label: 'ours (webgpu)', ours: true, gpu: true },
@@ -221,20 +222,29 @@ function oursRow(lib, builders, id, backend, version) {
 }
 
 async function loadOurs(lib, builders, gpuEnv) {
-  const ids = ['ours-cpu', 'ours-webgpu'];
+  const ids = ['ours-cpu', 'ours-wasm', 'ours-webgpu'];
   if (lib.reason || builders.reason) return ids.map((id) => ({ id, reason: lib.reason ?? builders.reason }));
   const { ml } = lib;
   const version = `nn ${packageVersion('@ml/nn')}, optim ${packageVersion('@ml/optim')} (tensor ${packageVersion('@ml/tensor')})`;
-  const cpu = oursRow(lib, builders.builders, 'ours-cpu', ml.getBackend(), version);
-  if (!opts.gpu) return [cpu, { id: 'ours-webgpu', reason: 'run with --gpu' }];
-  if (gpuEnv.reason) return [cpu, { id: 'ours-webgpu', reason: gpuEnv.reason }];
+  const cpuRow = oursRow(lib, builders.builders, 'ours-cpu', ml.getBackend(), version);
+  // The CPU backend with float32 matmul (and so conv) in WebAssembly SIMD on every core.
+  let wasmRow;
+  try {
+    const runtime = await ml.loadWasmRuntime();
+    wasmRow = oursRow(lib, builders.builders, 'ours-wasm', ml.createCpuBackend({ wasm: runtime }), `${version}, WebAssembly matmul on ${runtime.threads} thread(s)`);
+  } catch (e) {
+    wasmRow = { id: 'ours-wasm', reason: `cannot load the WebAssembly runtime: ${firstLine(e)}` };
+  }
+  const cpu = [cpuRow, wasmRow];
+  if (!opts.gpu) return [...cpu, { id: 'ours-webgpu', reason: 'run with --gpu' }];
+  if (gpuEnv.reason) return [...cpu, { id: 'ours-webgpu', reason: gpuEnv.reason }];
   try {
     const { webgpu } = await import('@ml/gpu-webgpu');
     const gpu = await webgpu();
-    ml.setBackend(cpu.backend);
-    return [cpu, oursRow(lib, builders.builders, 'ours-webgpu', gpu, `${version}, gpu-webgpu ${packageVersion('@ml/gpu-webgpu')}`)];
+    ml.setBackend(cpuRow.backend);
+    return [...cpu, oursRow(lib, builders.builders, 'ours-webgpu', gpu, `${version}, gpu-webgpu ${packageVersion('@ml/gpu-webgpu')}`)];
   } catch (e) {
-    return [cpu, { id: 'ours-webgpu', reason: `cannot create the WebGPU backend: ${firstLine(e)}` }];
+    return [...cpu, { id: 'ours-webgpu', reason: `cannot create the WebGPU backend: ${firstLine(e)}` }];
   }
 }
 
@@ -536,6 +546,12 @@ async function main() {
       if (!p || !row.libs[base]) continue;
       const r = ratio(row, id);
       info.push({ model: row.model.id, label: `${row.model.id}: ${base} ÷ ${id}`, ratio: r, detail: r === null ? `n/a (${row.libs[base].samplesPerSec == null ? base : id} not timed, see the notes)` : `${r.toFixed(2)}× (${row.libs[base].samplesPerSec.toFixed(0)} vs ${p.samplesPerSec.toFixed(0)} samples/s)` });
+    }
+    const w = row.libs['ours-wasm'];
+    const tw = row.libs['tfjs-wasm'];
+    if (w && tw) {
+      const r = w.samplesPerSec && tw.samplesPerSec ? w.samplesPerSec / tw.samplesPerSec : null;
+      info.push({ model: row.model.id, label: `${row.model.id}: ours-wasm ÷ tfjs-wasm (the WebAssembly target: ≥ 2× on the MLP)`, ratio: r, detail: r === null ? 'n/a (not timed, see the notes)' : `${r.toFixed(2)}× (${w.samplesPerSec.toFixed(0)} vs ${tw.samplesPerSec.toFixed(0)} samples/s)` });
     }
   }
 
