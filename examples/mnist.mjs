@@ -1,12 +1,12 @@
 // The main example: trains a classifier on 8,000 real MNIST digits, prints its accuracy on the
 // 2,000 held-out digits and saves a checkpoint.
 //
-//   node mnist.mjs [--model mlp|lenet] [--epochs N] [--backend cpu|webgpu] [--out file.safetensors]
+//   node mnist.mjs [--model mlp|lenet] [--epochs N] [--backend cpu|wasm|webgpu] [--out file.safetensors]
 //                  [--expect 0.975]   (exit with status 1 if the test accuracy is below it)
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '@ml/nn/node';
-import { random, setBackend } from '@ml/tensor';
+import { createCpuBackend, loadWasmRuntime, random, setBackend } from '@ml/tensor';
 import { MODELS } from './mnist/models.mjs';
 import { evaluate, trainMnist } from './mnist/train.mjs';
 
@@ -19,6 +19,11 @@ const out = resolve(args.out ?? `checkpoints/mnist-${name}.safetensors`);
 if (args.backend === 'webgpu') {
   const { webgpu } = await import('@ml/gpu-webgpu');
   setBackend(await webgpu());
+} else if (args.backend === 'wasm') {
+  // the CPU backend with float32 matmul (and so conv) in WebAssembly SIMD on every core
+  setBackend(createCpuBackend({ wasm: await loadWasmRuntime() }));
+} else if (args.backend !== undefined && args.backend !== 'cpu') {
+  throw new Error(`mnist: unknown --backend '${args.backend}' (cpu, wasm or webgpu)`);
 }
 
 const tty = process.stdout.isTTY;
