@@ -6,7 +6,9 @@
 //
 // Small ops are where a GPU backend's own bookkeeping (buffer creation, bind groups, submits)
 // shows: the GPU finishes a 1K-element add in microseconds, so queueing it is the cost.
-import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from '../common/args.mjs';
+import { setupWebGPU } from '../common/webgpu.mjs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { firstLine } from '../common/errors.mjs';
@@ -26,64 +28,21 @@ const USAGE = `usage: node --expose-gc gpu-webgpu/overhead.mjs [options]
   --out <file>   also write the JSON object to <file>
   --help         this text`;
 
-function parseArgs(argv) {
-  const o = { json: false, ops: 1000, reps: 7, libs: [], out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => inline ?? (i + 1 < argv.length ? argv[++i] : usageError(`${flag} needs a value`));
-    const count = () => {
-      const v = Number(value());
-      if (!(Number.isInteger(v) && v > 0)) usageError(`${flag} needs a positive integer`);
-      return v;
-    };
-    switch (flag) {
-      case '--json': o.json = true; break;
-      case '--ops': o.ops = count(); break;
-      case '--reps': o.reps = count(); break;
-      case '--lib': {
-        const id = value();
-        if (!LIB_IDS.includes(id)) usageError(`--lib: unknown library ${id} (one of ${LIB_IDS.join(', ')})`);
-        o.libs.push(id);
-        break;
-      }
-      case '--out': o.out = value(); break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
-      default: usageError(`unknown option ${arg}`);
-    }
-  }
-  return o;
-}
+const parseOptions = (argv) => parseArgs(argv, USAGE, {
+  '--json': ['json', 'on'],
+  '--ops': ['ops', 'count'],
+  '--reps': ['reps', 'count'],
+  '--lib': ['libs', 'oneOf', LIB_IDS],
+  '--out': ['out', 'text'],
+}, { json: false, ops: 1000, reps: 7, libs: [], out: null });
 
-function usageError(msg) {
-  process.stderr.write(`${msg}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseOptions(process.argv.slice(2));
 if (opts.json) consoleToStderr();
 
 // ---------------------------------------------------------------------------------------------
 // WebGPU in Node: one `navigator.gpu` from the `webgpu` package, shared by both libraries
 // ---------------------------------------------------------------------------------------------
 
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-async function setupWebGPU() {
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
-    const gpuNode = existsSync('/dev/dri') || existsSync('/dev/nvidia0') || existsSync('/dev/kfd');
-    if (!gpuNode && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  }
-  const mod = await import('webgpu');
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) globalThis[k] = v;
-  const gpu = mod.create([]);
-  const nav = { ...(globalThis.navigator ?? {}), gpu, userAgent: globalThis.navigator?.userAgent ?? `Node.js/${process.version}` };
-  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
-  const i = adapter.info ?? {};
-  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unknown adapter';
-}
 
 // ---------------------------------------------------------------------------------------------
 // Libraries: make a float32 tensor, add, dispose, wait for the GPU, read one element
@@ -331,7 +290,9 @@ function fmt(ms) {
 }
 
 async function main() {
-  const adapter = await setupWebGPU();
+  const env = await setupWebGPU();
+  if (env.reason) throw new Error(env.reason);
+  const adapter = env.adapter.name;
   progress(`WebGPU adapter: ${adapter}`);
   const libs = [];
   for (const [id, load] of [['ours', loadOurs], ['tfjs-webgpu', loadTfjs]]) {

@@ -10,7 +10,9 @@
 // In Node, WebGPU comes from the `webgpu` package (Dawn). On a machine without a GPU, Dawn runs
 // on SwiftShader, a Vulkan driver that emulates a GPU on the CPU: the numbers then only show
 // that nothing is pathologically slow. See ../README.md for what each case measures.
-import { existsSync, writeFileSync } from 'node:fs';
+import { parseArgs } from '../common/args.mjs';
+import { setupWebGPU } from '../common/webgpu.mjs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -52,48 +54,18 @@ const USAGE = `usage: node --expose-gc gpu-webgpu/run.mjs [options]
   --out <file>         also write the JSON object to <file>
   --help               this text`;
 
-function parseArgs(argv) {
-  const opts = { quick: false, json: false, filters: [], readback: false, maxRunMs: 5000, peakGflops: null, libs: [], out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) usageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    const positive = (name) => {
-      const v = Number(value());
-      if (!(v > 0)) usageError(`${name} needs a positive number`);
-      return v;
-    };
-    switch (flag) {
-      case '--quick': opts.quick = true; break;
-      case '--json': opts.json = true; break;
-      case '--readback': opts.readback = true; break;
-      case '--filter': opts.filters.push(value().toLowerCase()); break;
-      case '--max-run-ms': opts.maxRunMs = positive('--max-run-ms'); break;
-      case '--peak-gflops': opts.peakGflops = positive('--peak-gflops'); break;
-      case '--lib': {
-        const id = value();
-        if (!LIB_IDS.includes(id)) usageError(`--lib: unknown library ${id} (one of ${LIB_IDS.join(', ')})`);
-        opts.libs.push(id);
-        break;
-      }
-      case '--out': opts.out = value(); break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
-      default: usageError(`unknown option ${arg}`);
-    }
-  }
-  return opts;
-}
+const parseOptions = (argv) => parseArgs(argv, USAGE, {
+  '--quick': ['quick', 'on'],
+  '--json': ['json', 'on'],
+  '--filter': ['filters', 'filters'],
+  '--max-run-ms': ['maxRunMs', 'positive'],
+  '--out': ['out', 'text'],
+  '--readback': ['readback', 'on'],
+  '--peak-gflops': ['peakGflops', 'positive'],
+  '--lib': ['libs', 'oneOf', LIB_IDS],
+}, { quick: false, json: false, filters: [], readback: false, maxRunMs: 5000, peakGflops: null, libs: [], out: null });
 
-function usageError(msg) {
-  process.stderr.write(`${msg}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseOptions(process.argv.slice(2));
 
 const PROTOCOL = opts.quick
   ? { warmup: 2, minRuns: 3, minTimeMs: 100, maxRuns: 200 }
@@ -101,67 +73,6 @@ const PROTOCOL = opts.quick
 
 // With --json, stdout carries the JSON object and nothing else.
 if (opts.json) consoleToStderr();
-
-// ---------------------------------------------------------------------------------------------
-// WebGPU in Node: `navigator.gpu` from the `webgpu` package, shared by every library
-// ---------------------------------------------------------------------------------------------
-
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|microsoft basic render/i;
-
-/**
- * Installs `navigator.gpu` (and the GPUBufferUsage-style constants) before any GPU library is
- * imported, so TF.js, jax-js and @ml/gpu-webgpu all find the same entry point and adapter.
- */
-async function setupWebGPU() {
-  const env = { driver: null, reason: null, adapter: null, software: false };
-  // Without a GPU device node, use Chromium's SwiftShader Vulkan driver when it is installed and
-  // no driver was chosen (@ml/gpu-webgpu does the same when it creates navigator.gpu itself).
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES) {
-    const gpuNode = existsSync('/dev/dri') || existsSync('/dev/nvidia0') || existsSync('/dev/kfd');
-    if (!gpuNode && existsSync(SWIFTSHADER_ICD)) {
-      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-      env.driver = "Chromium's SwiftShader Vulkan driver (VK_ICD_FILENAMES set by this script: no GPU device node)";
-    }
-  } else {
-    env.driver = `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES} (from the environment)`;
-  }
-  let mod;
-  try {
-    mod = await import('webgpu');
-  } catch (e) {
-    env.reason = `cannot load the "webgpu" package (Dawn for Node): ${firstLine(e)}`;
-    return env;
-  }
-  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) globalThis[k] = v;
-  let gpu;
-  try {
-    gpu = mod.create([]);
-  } catch (e) {
-    env.reason = `webgpu create() failed: ${firstLine(e)}`;
-    return env;
-  }
-  // jax-js reads navigator.userAgent (to detect Firefox) besides navigator.gpu.
-  const nav = { ...(globalThis.navigator ?? {}), gpu, userAgent: globalThis.navigator?.userAgent ?? `Node.js/${process.version}` };
-  Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
-    env.reason = 'navigator.gpu.requestAdapter() returned null (no Vulkan/Metal/D3D12 driver Dawn can use)';
-    return env;
-  }
-  const info = adapter.info ?? {};
-  env.adapter = {
-    vendor: info.vendor || null,
-    architecture: info.architecture || null,
-    device: info.device || null,
-    description: info.description || null,
-    fallback: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter),
-  };
-  const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
-  env.adapter.name = text || 'unknown adapter';
-  env.software = env.adapter.fallback || SOFTWARE_ADAPTER.test(text);
-  return env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cases. Each builds its inputs once; every library gets the same numbers in its native layout.

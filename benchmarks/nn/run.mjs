@@ -10,6 +10,7 @@
 //
 // One training step = forward, softmax cross-entropy, backward, Adam update (lr 1e-3), on a batch
 // of 64, float32. See ../README.md for how the numbers are taken.
+import { parseArgs } from '../common/args.mjs';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import os from 'node:os';
@@ -20,7 +21,7 @@ import { gitCommit, machineInfo, packageVersion } from '../common/machine.mjs';
 import { consoleToStderr, gc, progress, stdoutWrite } from '../common/output.mjs';
 import { median } from '../common/timing.mjs';
 import { BATCH, CLASSES, LR, MODELS, oneHot, toNhwc, toTfjsWeights } from './models.mjs';
-import { setupWebGPU } from './webgpu.mjs';
+import { setupWebGPU } from '../common/webgpu.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -50,50 +51,23 @@ const USAGE = `usage: node --expose-gc nn/run.mjs [options]
   --out <file>        also write the JSON object to <file>
   --help              this text`;
 
-function parseArgs(argv) {
-  const opts = { quick: false, json: false, filters: [], libs: [], gpu: false, maxRunMs: 5000, epoch: true, out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) usageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    switch (flag) {
-      case '--quick': opts.quick = true; break;
-      case '--json': opts.json = true; break;
-      case '--gpu': opts.gpu = true; break;
-      case '--no-epoch': opts.epoch = false; break;
-      case '--filter': opts.filters.push(value().toLowerCase()); break;
-      case '--lib': {
-        const v = value();
-        if (!LIB_IDS.includes(v)) usageError(`unknown library ${v} (one of ${LIB_IDS.join(', ')})`);
-        opts.libs.push(v);
-        break;
-      }
-      case '--max-run-ms': {
-        const v = Number(value());
-        if (!(v > 0)) usageError('--max-run-ms needs a positive number');
-        opts.maxRunMs = v;
-        break;
-      }
-      case '--out': opts.out = value(); break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
-      default: usageError(`unknown option ${arg}`);
-    }
-  }
+function parseOptions(argv) {
+  const opts = parseArgs(argv, USAGE, {
+    '--quick': ['quick', 'on'],
+    '--json': ['json', 'on'],
+    '--filter': ['filters', 'filters'],
+    '--max-run-ms': ['maxRunMs', 'positive'],
+    '--out': ['out', 'text'],
+    '--lib': ['libs', 'oneOf', LIB_IDS],
+    '--gpu': ['gpu', 'on'],
+    '--no-epoch': ['epoch', 'off'],
+  }, { quick: false, json: false, filters: [], libs: [], gpu: false, maxRunMs: 5000, epoch: true, out: null });
   // Naming a WebGPU row asks for the WebGPU rows.
   if (opts.libs.some((id) => LIBS.find((l) => l.id === id).gpu)) opts.gpu = true;
   return opts;
 }
 
-function usageError(msg) {
-  process.stderr.write(`${msg}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseOptions(process.argv.slice(2));
 
 // Steps are timed in blocks of ≥ blockMs per library, the libraries taking turns, until each has
 // ≥ minRuns steps and ≥ minTimeMs of them: background load then hits every library alike.

@@ -8,6 +8,7 @@
 //                                   [--max-run-ms <ms>] [--out <file.json>]
 //
 // See ../README.md for what each case measures and how the numbers are taken.
+import { parseArgs } from '../common/args.mjs';
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,41 +40,16 @@ const USAGE = `usage: node --expose-gc tensor/run.mjs [options]
   --out <file>        also write the JSON object to <file>
   --help              this text`;
 
-function parseArgs(argv) {
-  const opts = { quick: false, json: false, filters: [], readback: false, maxRunMs: 5000, out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) usageError(`${flag} needs a value`);
-      return argv[++i];
-    };
-    switch (flag) {
-      case '--quick': opts.quick = true; break;
-      case '--json': opts.json = true; break;
-      case '--readback': opts.readback = true; break;
-      case '--filter': opts.filters.push(value().toLowerCase()); break;
-      case '--max-run-ms': {
-        const v = Number(value());
-        if (!(v > 0)) usageError('--max-run-ms needs a positive number');
-        opts.maxRunMs = v;
-        break;
-      }
-      case '--out': opts.out = value(); break;
-      case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
-      default: usageError(`unknown option ${arg}`);
-    }
-  }
-  return opts;
-}
+const parseOptions = (argv) => parseArgs(argv, USAGE, {
+  '--quick': ['quick', 'on'],
+  '--json': ['json', 'on'],
+  '--filter': ['filters', 'filters'],
+  '--max-run-ms': ['maxRunMs', 'positive'],
+  '--out': ['out', 'text'],
+  '--readback': ['readback', 'on'],
+}, { quick: false, json: false, filters: [], readback: false, maxRunMs: 5000, out: null });
 
-function usageError(msg) {
-  process.stderr.write(`${msg}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+const opts = parseOptions(process.argv.slice(2));
 
 // Timing protocol.
 const PROTOCOL = opts.quick

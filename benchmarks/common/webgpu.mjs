@@ -1,13 +1,18 @@
-// WebGPU in Node for the nn suite's --gpu rows: `navigator.gpu` from the `webgpu` package (Dawn),
-// installed before any GPU library is loaded so that TF.js and @ml/gpu-webgpu use the same adapter.
-// The same steps as gpu-webgpu/run.mjs.
+// WebGPU in Node: `navigator.gpu` from the `webgpu` package (Dawn), shared by every library of a
+// suite, with Chromium's SwiftShader Vulkan driver when the machine has no GPU device node.
 import { existsSync } from 'node:fs';
-import { firstLine } from '../common/errors.mjs';
+import { firstLine } from './errors.mjs';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|microsoft basic render/i;
 
-/** { driver, reason (why there is no WebGPU, or null), adapter {name, …}, software } */
+/**
+ * Installs `navigator.gpu` (and the GPUBufferUsage-style constants) before any GPU library is
+ * imported, so TF.js, jax-js and @ml/gpu-webgpu all find the same entry point and adapter.
+ * @returns `{ driver, reason, adapter, software }`: `reason` says why there is no WebGPU (else
+ *   null); `adapter` has `name`, `vendor`, `architecture`, `device`, `description`, `fallback`;
+ *   `software` is true on SwiftShader-like renderers.
+ */
 export async function setupWebGPU() {
   const env = { driver: null, reason: null, adapter: null, software: false };
   // Without a GPU device node, use Chromium's SwiftShader Vulkan driver when it is installed and
@@ -36,6 +41,7 @@ export async function setupWebGPU() {
     env.reason = `webgpu create() failed: ${firstLine(e)}`;
     return env;
   }
+  // jax-js reads navigator.userAgent (to detect Firefox) besides navigator.gpu.
   const nav = { ...(globalThis.navigator ?? {}), gpu, userAgent: globalThis.navigator?.userAgent ?? `Node.js/${process.version}` };
   Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -44,8 +50,15 @@ export async function setupWebGPU() {
     return env;
   }
   const info = adapter.info ?? {};
+  env.adapter = {
+    vendor: info.vendor || null,
+    architecture: info.architecture || null,
+    device: info.device || null,
+    description: info.description || null,
+    fallback: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter),
+  };
   const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
-  env.adapter = { name: text || 'unknown adapter', fallback: Boolean(adapter.isFallbackAdapter ?? info.isFallbackAdapter) };
+  env.adapter.name = text || 'unknown adapter';
   env.software = env.adapter.fallback || SOFTWARE_ADAPTER.test(text);
   return env;
 }
