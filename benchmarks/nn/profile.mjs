@@ -10,12 +10,11 @@
 //      child process, no hook installed).
 //
 //   node nn/profile.mjs [--model mlp|lenet] [--steps <n>] [--top <n>] [--keep <file.cpuprofile>]
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { spawnSync } from 'node:child_process';
+import { profileChild } from '../common/cpu-profile.mjs';
 import { BATCH, LR, MODELS } from './models.mjs';
 
 const USAGE = `usage: node nn/profile.mjs [options]
@@ -204,60 +203,5 @@ for (const [k, e] of [...shapeStats.entries()].sort((a, b) => b[1].ms - a[1].ms)
 }
 
 // ---- 3: CPU profile of the steps in a child process
-const dir = mkdtempSync(join(os.tmpdir(), 'nn-prof-'));
-try {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, self, '--child', '--model', opts.model, '--steps', String(opts.steps)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  out.push('');
-  if (r.status !== 0 || !file) out.push(`cpu profile: the profiled child failed (exit ${r.status})`);
-  else {
-    if (opts.keep) copyFileSync(join(dir, file), opts.keep);
-    out.push(...summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')), opts.top));
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+out.push('', ...profileChild([fileURLToPath(import.meta.url), '--child', '--model', opts.model, '--steps', String(opts.steps)], { top: opts.top, keep: opts.keep, note: 'data loading included' }));
 process.stdout.write(out.join('\n') + '\n');
-
-/** Top functions of a .cpuprofile by self time, with their inclusive time. */
-function summarize(profile, top) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const keyOf = (n) => {
-    const cf = n.callFrame;
-    const where = cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : '';
-    return `${cf.functionName || '(anonymous)'}${where ? `  ${where}` : ''}`;
-  };
-  const self = new Map();
-  const incl = new Map();
-  let all = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
-    all += dt;
-    const k = keyOf(byId.get(id));
-    self.set(k, (self.get(k) ?? 0) + dt);
-    const seen = new Set();
-    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
-      const key = keyOf(byId.get(cur));
-      if (seen.has(key)) continue;
-      seen.add(key);
-      incl.set(key, (incl.get(key) ?? 0) + dt);
-    }
-  });
-  const lines = [`cpu profile (node --cpu-prof; data loading included), ${all.toFixed(0)} ms sampled; top ${top} functions by self time:`];
-  lines.push(`  ${'self ms'.padStart(8)}  ${'self %'.padStart(6)}  ${'total %'.padStart(7)}  function  file:line`);
-  for (const [k, ms] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`  ${ms.toFixed(0).padStart(8)}  ${((100 * ms) / all).toFixed(1).padStart(6)}  ${((100 * incl.get(k)) / all).toFixed(1).padStart(7)}  ${k}`);
-  }
-  return lines;
-}
-
-/** "packages/tensor/dist/cpu/matmul.js" style paths, without the machine's directories. */
-function shortUrl(url) {
-  const m = url.match(/(packages\/[^/]+\/.*)$/) ?? url.match(/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?(.*)$/);
-  if (m) return m[1];
-  if (url.startsWith('node:')) return url;
-  return basename(url);
-}
