@@ -9,7 +9,7 @@
 //   3. the top functions by self time of a V8 CPU profile of the steps (`node --cpu-prof` in a
 //      child process, no hook installed).
 //
-//   node nn/profile.mjs [--model mlp|lenet] [--steps <n>] [--top <n>] [--keep <file.cpuprofile>]
+//   node nn/profile.mjs [--model mlp|lenet] [--wasm] [--steps <n>] [--top <n>] [--keep <file.cpuprofile>]
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -20,13 +20,14 @@ import { BATCH, LR, MODELS } from './models.mjs';
 const USAGE = `usage: node nn/profile.mjs [options]
 
   --model <id>        ${MODELS.map((m) => m.id).join(' or ')} (default lenet)
+  --wasm              the CPU backend with its WebAssembly kernels (all cores)
   --steps <n>         training steps to time and profile (default 40)
   --top <n>           ops and functions to list (default 20)
   --keep <file>       also save the .cpuprofile
   --help              this text`;
 
 function parseArgs(argv) {
-  const o = { model: 'lenet', steps: 40, top: 20, keep: null, child: false };
+  const o = { model: 'lenet', wasm: false, steps: 40, top: 20, keep: null, child: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -38,6 +39,7 @@ function parseArgs(argv) {
       case '--steps': o.steps = Number(value()); break;
       case '--top': o.top = Number(value()); break;
       case '--keep': o.keep = value(); break;
+      case '--wasm': o.wasm = true; break;
       case '--child': o.child = true; break;
       case '--help': case '-h': process.stdout.write(USAGE + '\n'); process.exit(0); break;
       default: fail(`unknown option ${a}`);
@@ -64,6 +66,7 @@ async function build() {
   const nn = await import('@ml/nn');
   const optim = await import('@ml/optim');
   const data = await import('@ml/data');
+  if (opts.wasm) ml.setBackend(ml.createCpuBackend({ wasm: await ml.loadWasmRuntime() }));
   const { MODELS: builders } = await import('../../examples/mnist/models.mjs');
   nn.manualSeed(0);
   const net = builders[model.id]();
@@ -203,5 +206,5 @@ for (const [k, e] of [...shapeStats.entries()].sort((a, b) => b[1].ms - a[1].ms)
 }
 
 // ---- 3: CPU profile of the steps in a child process
-out.push('', ...profileChild([fileURLToPath(import.meta.url), '--child', '--model', opts.model, '--steps', String(opts.steps)], { top: opts.top, keep: opts.keep, note: 'data loading included' }));
+out.push('', ...profileChild([fileURLToPath(import.meta.url), '--child', '--model', opts.model, '--steps', String(opts.steps), ...(opts.wasm ? ['--wasm'] : [])], { top: opts.top, keep: opts.keep, note: 'data loading included' }));
 process.stdout.write(out.join('\n') + '\n');

@@ -1,5 +1,5 @@
 /** Adam with L2 weight decay, optional AMSGrad, and bias correction (torch.optim.Adam). */
-import { maximum, zerosLike } from '@ml/tensor';
+import { adamStep, zerosLike } from '@ml/tensor';
 import type { Tensor } from '@ml/tensor';
 import { Optimizer, withDefaults } from './optimizer.js';
 import type { ParamsInput, Update } from './optimizer.js';
@@ -78,13 +78,13 @@ export class Adam extends Optimizer<AdamOptions> {
       if (this.decoupled) theta = p.mul(1 - h.lr * h.weightDecay);
       else g = g.add(p.mul(h.weightDecay));
     }
-    const next: Record<string, Tensor> = {};
+    // m, v and the step fused into one pass over memory (the adamStep primitive)
     const m0 = state.exp_avg ?? zerosLike(p);
-    const m = (next.exp_avg = m0.add(g.sub(m0).mul(1 - b1))); // β₁·m + (1 − β₁)·g, as a lerp
-    const v = (next.exp_avg_sq = (state.exp_avg_sq ?? zerosLike(p)).mul(b2).add(g.square().mul(1 - b2)));
-    const vHat = h.amsgrad ? (next.max_exp_avg_sq = maximum(state.max_exp_avg_sq ?? zerosLike(p), v)) : v;
-    const stepSize = h.lr / (1 - b1 ** step);
-    const denom = vHat.sqrt().div(Math.sqrt(1 - b2 ** step)).add(h.eps);
-    return { param: theta.sub(m.div(denom).mul(stepSize)), state: next };
+    const v0 = state.exp_avg_sq ?? zerosLike(p);
+    const vMax = h.amsgrad ? (state.max_exp_avg_sq ?? zerosLike(p)) : undefined;
+    const r = adamStep(theta, g, m0, v0, { lr: h.lr, beta1: b1, beta2: b2, eps: h.eps, step, vMax });
+    const next: Record<string, Tensor> = { exp_avg: r.m, exp_avg_sq: r.v };
+    if (r.vMax) next.max_exp_avg_sq = r.vMax;
+    return { param: r.param, state: next };
   }
 }

@@ -27,7 +27,7 @@ export * as random from './random/index.js';
 export type { Key } from './random/index.js';
 export type { Meta, Rule } from './primitives.js';
 export { PRIMITIVE_NAMES, PRIMITIVES, windowOutput } from './primitives.js';
-export type { Im2colParams } from './primitives.js';
+export type { AdamStepParams, Conv2dParams, Im2colParams } from './primitives.js';
 export { keep, scope } from './scope.js';
 export type { Shape } from './shape.js';
 export { broadcastShapes, contiguousStrides, sizeOf } from './shape.js';

@@ -108,6 +108,29 @@ export interface Im2colParams {
   padValue: number;
 }
 
+/** Params of the `conv2d` primitive (groups of 1; asymmetric padding is an explicit `pad` first). */
+export interface Conv2dParams {
+  stride: [number, number];
+  /** Zeros added on both sides of each spatial dim. */
+  padding: [number, number];
+  dilation: [number, number];
+}
+
+/**
+ * Params of the `adamStep` primitive: one fused Adam update (see `adamStep` in ops/nn.ts).
+ * m' = m + (1 − β₁)(g − m), v' = β₂v + (1 − β₂)g², v̂ = max(vMax, v') or v',
+ * θ' = θ − stepSize · m' / (√v̂ · vScale + ε).
+ */
+export interface AdamStepParams {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** γ / (1 − β₁ᵗ). */
+  stepSize: number;
+  /** 1 / √(1 − β₂ᵗ). */
+  vScale: number;
+}
+
 const rules: Record<string, Rule> = {
   cast: (_op, [x], { dtype }: { dtype: DType }) => [{ shape: x.shape, dtype }],
   logicalNot: (op, [x]) => {
@@ -192,6 +215,32 @@ const rules: Record<string, Rule> = {
       fail(op, `columns ${fmt(cols.shape)} do not match kernel ${fmt(p.kernel)} and size ${fmt(p.size)}`);
     }
     return [{ shape: [n, ckk / kk, p.size[0], p.size[1]], dtype: cols.dtype }];
+  },
+  conv2d: (op, [x, w], p: Conv2dParams) => {
+    if (x.shape.length !== 4) fail(op, `x must be (N, C, H, W), got ${fmt(x.shape)}`);
+    if (w.shape.length !== 4) fail(op, `weight must be (C_out, C_in, kh, kw), got ${fmt(w.shape)}`);
+    if (!isFloat(x.dtype)) fail(op, `x must be float32 or float64, got ${x.dtype}`);
+    if (x.dtype !== w.dtype) fail(op, `dtypes differ: x ${x.dtype} and weight ${w.dtype}`);
+    const [n, c, h, wd] = x.shape;
+    const [o, cw, kh, kw] = w.shape;
+    if (cw !== c) fail(op, `x ${fmt(x.shape)} has ${c} channels but weight ${fmt(w.shape)} expects ${cw}`);
+    const [oh, ow] = windowOutput(op, h, wd, { ...p, kernel: [kh, kw], padValue: 0 });
+    return [{ shape: [n, o, oh, ow], dtype: x.dtype }];
+  },
+  adamStep: (op, inputs, p: AdamStepParams) => {
+    if (inputs.length !== 4 && inputs.length !== 5) fail(op, `expects (param, grad, m, v) or (param, grad, m, v, vMax), got ${inputs.length} inputs`);
+    const [x] = inputs;
+    if (!isFloat(x.dtype)) fail(op, `param must be float32 or float64, got ${x.dtype}`);
+    const names = ['param', 'grad', 'm', 'v', 'vMax'];
+    inputs.forEach((t, i) => {
+      if (!shapesEqual(t.shape, x.shape)) fail(op, `${names[i]} ${fmt(t.shape)} must have the shape of param ${fmt(x.shape)}`);
+      if (t.dtype !== x.dtype) fail(op, `${names[i]} is ${t.dtype} but param is ${x.dtype}`);
+    });
+    for (const k of ['beta1', 'beta2', 'eps', 'stepSize', 'vScale'] as const) {
+      if (typeof p[k] !== 'number' || !Number.isFinite(p[k])) fail(op, `${k} must be a finite number, got ${p[k]}`);
+    }
+    // outputs: param', m', v' (and vMax' with AMSGrad): one fewer than the inputs (no grad)
+    return inputs.slice(1).map(() => ({ shape: x.shape, dtype: x.dtype }));
   },
   randomUniform: (op, _inputs, { shape, dtype }: { shape: number[]; dtype: DType }) => {
     if (!isFloat(dtype)) fail(op, `dtype must be float32 or float64, got ${dtype}`);

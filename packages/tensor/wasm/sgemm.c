@@ -10,21 +10,11 @@
 // Every element of C is produced by exactly one work item, always with the same sequence of
 // operations (K in blocks of KC, each block summed in k order, then added to C). So the result
 // does not depend on how many threads share the items or which thread takes which.
-#include <wasm_simd128.h>
-
-#define MR 4
-#define NR 8
-#define KC 256
-#define MC 64
-#define NC 512
-
-typedef unsigned int u32;
-
-// Functions the JS side calls.
-#define EXPORT __attribute__((visibility("default")))
+#include "gemm.h"
 
 // The job a batch of work items share (laid out by the JS side, 32-bit fields).
 typedef struct {
+  u32 kind;            // JOB_GEMM
   u32 m, n, k;         // C is (m, n), A (m, k), B (k, n)
   u32 batches;
   const float *a;      // A of batch 0, row-major with row stride lda
@@ -33,8 +23,6 @@ typedef struct {
   u32 ldb, b_batch;
   float *c;            // C of batch 0, contiguous (m, n) per batch entry
 } Job;
-
-static inline u32 min_u(u32 a, u32 b) { return a < b ? a : b; }
 
 /**
  * Packs the (kc, n) block of B at b (row stride ldb) into dst: for each panel of NR columns,
@@ -63,7 +51,7 @@ static void pack_b(const float *b, u32 ldb, u32 kc, u32 n, float *dst) {
 }
 
 /** Packs rows i0..i0+mc of A (columns p0..p0+kc) into panels of MR rows: dst[panel][k][r]. */
-static void pack_a(const float *a, u32 lda, u32 i0, u32 mc, u32 p0, u32 kc, float *dst) {
+void pack_a(const float *a, u32 lda, u32 i0, u32 mc, u32 p0, u32 kc, float *dst) {
   for (u32 r0 = 0; r0 < mc; r0 += MR) {
     u32 rows = min_u(MR, mc - r0);
     const float *src = a + (unsigned long)(i0 + r0) * lda + p0;
@@ -101,7 +89,7 @@ static void pack_a(const float *a, u32 lda, u32 i0, u32 mc, u32 p0, u32 kc, floa
  * The microkernel: acc (4×8) = Apanel (kc × 4) · Bpanel (kc × 8), then C[rows, cols] (+)= acc.
  * `first` says whether this is the first KC block (store) or a later one (add).
  */
-static void kernel_4x8(u32 kc, const float *ap, const float *bp, float *c, u32 ldc, u32 rows, u32 cols, int first) {
+void kernel_4x8(u32 kc, const float *ap, const float *bp, float *c, u32 ldc, u32 rows, u32 cols, int first) {
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (u32 kk = 0; kk < kc; kk++) {
@@ -154,13 +142,14 @@ static void kernel_4x8(u32 kc, const float *ap, const float *bp, float *c, u32 l
 }
 
 /** Work items of a job: one per (batch entry, block of MC rows). */
-EXPORT u32 gemm_items(const Job *job) { return job->batches * ((job->m + MC - 1) / MC); }
+u32 gemm_items(const void *desc) {
+  const Job *job = desc;
+  return job->batches * ((job->m + MC - 1) / MC);
+}
 
-/** Floats of scratch one thread needs (its packed A and B blocks). */
-EXPORT u32 gemm_scratch_size(void) { return MC * KC + KC * NC; }
-
-/** Computes work item `item` of `job`, packing into `scratch` (gemm_scratch_size floats). */
-EXPORT void gemm_item(const Job *job, u32 item, float *scratch) {
+/** Computes work item `item` of `job`, packing into `scratch` (SCRATCH_FLOATS). */
+void gemm_item(const void *desc, u32 item, float *scratch) {
+  const Job *job = desc;
   u32 blocks = (job->m + MC - 1) / MC;
   u32 bt = item / blocks;
   u32 i0 = (item % blocks) * MC;

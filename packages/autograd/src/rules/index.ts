@@ -1,4 +1,5 @@
 /** One table of gradient rules, by primitive (and view op) name. */
+import { CONV_RULES } from './conv.js';
 import { ELEMENTWISE_RULES } from './elementwise.js';
 import { LINALG_RULES } from './linalg.js';
 import { MOVEMENT_RULES } from './movement.js';
@@ -14,4 +15,5 @@ export const GRAD_RULES: Readonly<Record<string, GradRule>> = {
   ...VIEW_RULES,
   ...MOVEMENT_RULES,
   ...LINALG_RULES,
+  ...CONV_RULES,
 };

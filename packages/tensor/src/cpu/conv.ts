@@ -10,8 +10,10 @@
  * (col2im) as a whole.
  */
 import type { TypedArray } from '../dtype.js';
-import type { Im2colParams } from '../primitives.js';
+import { allocArray } from '../dtype.js';
+import type { Conv2dParams, Im2colParams } from '../primitives.js';
 import type { CpuKernel } from './backend.js';
+import { matmulKernel } from './matmul.js';
 import { dense } from './strided.js';
 
 /** Below this run length a plain loop beats `TypedArray.set`. */
@@ -160,7 +162,29 @@ const col2imKernel: CpuKernel = ([cols], [out], p: Im2colParams & { size: [numbe
   fold(dense(cols), img, out.offset, geometry(n, c, h, w, oh, ow, p));
 };
 
+/**
+ * conv2d (groups 1): x (N, C, H, W), weight (O, C, kh, kw) → (N, O, oh, ow), as im2col into a
+ * scratch buffer then one batched matmul (O, C·kh·kw) · (N, C·kh·kw, oh·ow) with the weight
+ * shared across the batch. The reference the WebAssembly kernel is checked against.
+ */
+export const conv2dKernel: CpuKernel = ([x, w], [out], p: Conv2dParams) => {
+  const [n, c] = x.shape;
+  const [o, , kh, kw] = w.shape;
+  const [, , oh, ow] = out.shape;
+  const kk = c * kh * kw;
+  const l = oh * ow;
+  const window: Im2colParams = { ...p, kernel: [kh, kw], padValue: 0 };
+  const cols = allocArray(x.dtype, n * kk * l);
+  im2colKernel([x], [{ storage: cols, dtype: x.dtype, shape: [n, kk, l], strides: [kk * l, l, 1], offset: 0 }], window); // (N, kk, L)
+  // weight as (N, O, kk) with batch stride 0: every image uses the same filters
+  const wv = { storage: dense(w), dtype: w.dtype, shape: [n, o, kk], strides: [0, kk, 1], offset: 0 };
+  const colsView = { storage: cols, dtype: x.dtype, shape: [n, kk, l], strides: [kk * l, l, 1], offset: 0 };
+  // (N, O, kk) · (N, kk, L) → (N, O, L): the output (N, O, oh, ow) read as (N, O, L)
+  matmulKernel([wv, colsView], [{ ...out, shape: [n, o, l], strides: [o * l, l, 1] }], {});
+};
+
 export const CONV_KERNELS: Record<string, CpuKernel> = {
   im2col: im2colKernel,
   col2im: col2imKernel,
+  conv2d: conv2dKernel,
 };

@@ -5,6 +5,7 @@ import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { LINALG_KERNELS } from './linalg.js';
 import { matmulKernel } from './matmul.js';
 import { MOVEMENT_KERNELS } from './movement.js';
+import { OPTIM_KERNELS } from './optim.js';
 import { RANDOM_KERNELS } from './random.js';
 import { REDUCE_KERNELS } from './reduce.js';
 
@@ -15,5 +16,6 @@ export const CPU_KERNELS: Readonly<Record<string, CpuKernel>> = {
   ...LINALG_KERNELS,
   ...CONV_KERNELS,
   ...RANDOM_KERNELS,
+  ...OPTIM_KERNELS,
   matmul: matmulKernel,
 };

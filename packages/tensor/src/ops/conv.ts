@@ -269,8 +269,9 @@ interface ConvArgs {
 }
 
 /**
- * The convolution proper, on a 4-D input and weight that have been validated: im2col, then one
- * batched matmul of the weights of each group with that group's columns.
+ * The convolution proper, on a 4-D input and weight that have been validated: the conv2d
+ * primitive for one group; for several, im2col then one batched matmul of the weights of each
+ * group with that group's columns.
  */
 function convCore(x: Tensor, w: Tensor, bias: Tensor | undefined, a: ConvArgs, t: Temps): Tensor {
   const [n, , h] = x.shape;
@@ -282,23 +283,22 @@ function convCore(x: Tensor, w: Tensor, bias: Tensor | undefined, a: ConvArgs, t
   // asymmetric ('same' with an even kernel span): pad the extra element explicitly at the end
   const extra = [a.after[0] - a.before[0], a.after[1] - a.before[1]];
   if (extra[0] > 0 || extra[1] > 0) xi = t.keep(pad(xi, [[0, 0], [0, 0], [0, extra[0]], [0, extra[1]]]));
-  const cols = t.keep(apply1('im2col', [xi], windowParams([kh, kw], a.stride, a.before, a.dilation, 0)));
-  const l = cols.shape[2];
-  const oh = Math.floor((h + a.before[0] + a.after[0] - a.dilation[0] * (kh - 1) - 1) / a.stride[0]) + 1;
-  const ow = l / oh;
-  const kk = cg * kh * kw;
-  let out: Tensor;
+  let y: Tensor; // (N, C_out, oh, ow)
   if (g === 1) {
-    // (C_out, C_in·kh·kw) @ (N, C_in·kh·kw, L) → (N, C_out, L)
-    out = t.keep(matmul(t.keep(reshape(wi, [cOut, kk])), cols));
+    // the conv2d primitive: backends fuse im2col into the matmul's packing
+    y = apply1('conv2d', [xi, wi], { stride: a.stride, padding: a.before, dilation: a.dilation });
   } else {
+    const cols = t.keep(apply1('im2col', [xi], windowParams([kh, kw], a.stride, a.before, a.dilation, 0)));
+    const l = cols.shape[2];
+    const oh = Math.floor((h + a.before[0] + a.after[0] - a.dilation[0] * (kh - 1) - 1) / a.stride[0]) + 1;
+    const kk = cg * kh * kw;
     // (g, C_out/g, K) @ (N, g, K, L) → (N, g, C_out/g, L)
     const wg = t.keep(reshape(wi, [g, cOut / g, kk]));
     const cg4 = t.keep(reshape(cols, [n, g, kk, l]));
-    out = t.keep(matmul(wg, cg4));
+    y = reshape(t.keep(matmul(wg, cg4)), [n, cOut, oh, l / oh]);
   }
-  if (!bias) return reshape(out, [n, cOut, oh, ow]);
-  const y = t.keep(reshape(out, [n, cOut, oh, ow]));
+  if (!bias) return y;
+  t.keep(y);
   const bi = bias.dtype === dtype ? bias : t.keep(cast(bias, dtype));
   return add(y, t.keep(reshape(bi, [cOut, 1, 1])));
 }
@@ -309,7 +309,8 @@ function convCore(x: Tensor, w: Tensor, bias: Tensor | undefined, a: ConvArgs, t
  * out[n, o, y, x] = bias[o] + Σ_{c, i, j} weight[o, c, i, j] · x[n, g·C_in/groups + c, y·sh − ph + i·dh, x·sw − pw + j·dw]
  *
  * where g = o / (C_out/groups) is the group of output channel o and out-of-range input pixels
- * are 0. Computed as im2col followed by one batched matmul per group.
+ * are 0. One group runs as the `conv2d` primitive (im2col and matmul, fused where the backend
+ * can); several run as im2col followed by one batched matmul per group.
  *
  * Args:
  * - `x`: input (N, C_in, H, W), or unbatched (C_in, H, W).

@@ -6,3 +6,4 @@ export * from './linalg.js';
 export * from './nn.js';
 export * from './reduce.js';
 export * from './shape.js';
+export * from './optim.js';

@@ -43,7 +43,7 @@ function drain(s, x, scratch) {
     const c = Atomics.load(s, ${CLAIM});
     if (c === 0) return;
     if (Atomics.compareExchange(s, ${CLAIM}, c, c - 1) !== c) continue;
-    x.gemm_item(Atomics.load(s, ${JOB}), c - 1, scratch);
+    x.work_item(Atomics.load(s, ${JOB}), c - 1, scratch);
     Atomics.add(s, ${DONE}, 1);
     Atomics.notify(s, ${DONE});
   }
@@ -107,12 +107,12 @@ export async function startWorker(platform: Platform, setup: WorkerSetup): Promi
 }
 
 /** The main thread's share of a job: the same loop as the workers'. */
-export function drain(s: Int32Array, gemmItem: (job: number, item: number, scratch: number) => void, scratch: number): void {
+export function drain(s: Int32Array, workItem: (job: number, item: number, scratch: number) => void, scratch: number): void {
   for (;;) {
     const c = Atomics.load(s, CLAIM);
     if (c === 0) return;
     if (Atomics.compareExchange(s, CLAIM, c, c - 1) !== c) continue;
-    gemmItem(Atomics.load(s, JOB), c - 1, scratch);
+    workItem(Atomics.load(s, JOB), c - 1, scratch);
     Atomics.add(s, DONE, 1);
   }
 }

@@ -8,6 +8,8 @@
  */
 import type { View } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
+import type { Conv2dParams } from '../../primitives.js';
+import { dense } from '../strided.js';
 import { WASM_MAX_PAGES, WASM_SHARED_BASE64, WASM_SINGLE_BASE64 } from './binary.generated.js';
 import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP } from './pool.js';
 
@@ -29,10 +31,16 @@ export interface WasmRuntimeOptions {
 
 interface Exports {
   __heap_base: WebAssembly.Global;
-  gemm_items(job: number): number;
-  gemm_scratch_size(): number;
-  gemm_item(job: number, item: number, scratch: number): void;
+  job_items(job: number): number;
+  scratch_size(): number;
+  work_item(job: number, item: number, scratch: number): void;
 }
+
+/** Job kinds: the first field of a job descriptor (see wasm/gemm.h). */
+const JOB_GEMM = 1;
+const JOB_CONV2D = 2;
+/** Bytes reserved for a job descriptor. */
+const JOB_BYTES = 128;
 
 const PAGE = 65536;
 const STACK_BYTES = 65536;
@@ -135,10 +143,37 @@ export class WasmRuntime {
       copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, bPtr / 4 + i * k * n);
     }
     // the job descriptor: see `Job` in wasm/sgemm.c
-    const job = new Uint32Array(this.#memory.buffer, this.#job, 11);
-    job.set([m, n, k, batches, aPtr, k, aShared ? 0 : m * k, bPtr, n, bShared ? 0 : k * n, cPtr]);
-    this.#run(this.#x.gemm_items(this.#job), batches * m * n * k);
+    const job = new Uint32Array(this.#memory.buffer, this.#job, 12);
+    job.set([JOB_GEMM, m, n, k, batches, aPtr, k, aShared ? 0 : m * k, bPtr, n, bShared ? 0 : k * n, cPtr]);
+    this.#run(this.#x.job_items(this.#job), batches * m * n * k);
     out.set(this.#f32.subarray(cPtr / 4, cPtr / 4 + batches * m * n));
+    return true;
+  }
+
+  /**
+   * out = conv2d(x, w) for float32 views x (N, C, H, W) and w (O, C, kh, kw) (any strides) into
+   * the contiguous `out` (N, O, oh, ow): groups 1, zero padding. False (nothing written) if the
+   * operands do not fit in the linear memory.
+   */
+  conv2d(x: View<TypedArray>, w: View<TypedArray>, out: Float32Array, p: Conv2dParams): boolean {
+    const [n, c, h, wd] = x.shape;
+    const [o, , kh, kw] = w.shape;
+    const oh = Math.floor((h + 2 * p.padding[0] - p.dilation[0] * (kh - 1) - 1) / p.stride[0]) + 1;
+    const ow = Math.floor((wd + 2 * p.padding[1] - p.dilation[1] * (kw - 1) - 1) / p.stride[1]) + 1;
+    // work area: image | filters | output
+    const xBytes = align(n * c * h * wd * 4);
+    const wBytes = align(o * c * kh * kw * 4);
+    if (!this.#reserve(xBytes + wBytes + align(n * o * oh * ow * 4))) return false;
+    const xPtr = this.#workBase;
+    const wPtr = xPtr + xBytes;
+    const outPtr = wPtr + wBytes;
+    this.#f32.set(dense(x), xPtr / 4);
+    this.#f32.set(dense(w), wPtr / 4);
+    // the job descriptor: see `ConvJob` in wasm/conv.c
+    const job = new Uint32Array(this.#memory.buffer, this.#job, 19);
+    job.set([JOB_CONV2D, n, c, h, wd, o, kh, kw, oh, ow, ...p.stride, ...p.padding, ...p.dilation, xPtr, wPtr, outPtr]);
+    this.#run(this.#x.job_items(this.#job), n * o * oh * ow * c * kh * kw);
+    out.set(this.#f32.subarray(outPtr / 4, outPtr / 4 + n * o * oh * ow));
     return true;
   }
 
@@ -153,7 +188,7 @@ export class WasmRuntime {
       Atomics.add(s, GEN, 1);
       Atomics.notify(s, GEN);
     }
-    drain(s, (job, item, scratch) => this.#x.gemm_item(job, item, scratch), this.#scratch);
+    drain(s, (job, item, scratch) => this.#x.work_item(job, item, scratch), this.#scratch);
     for (let d = Atomics.load(s, DONE); d < items; d = Atomics.load(s, DONE)) Atomics.wait(s, DONE, d);
   }
 
@@ -214,10 +249,10 @@ export async function loadWasmRuntime(opts: WasmRuntimeOptions = {}): Promise<Wa
   const memory = new WebAssembly.Memory({ initial: 64, maximum: WASM_MAX_PAGES, shared });
   const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
   // layout after the module's own stack: control block, job, per-thread stacks and scratch
-  const scratchBytes = align(x.gemm_scratch_size() * 4);
+  const scratchBytes = align(x.scratch_size() * 4);
   const ctrl = align(x.__heap_base.value as number);
   const job = ctrl + CTRL_BYTES;
-  const stacks = align(job + 64);
+  const stacks = align(job + JOB_BYTES);
   const scratches = stacks + (threads - 1) * STACK_BYTES;
   const workBase = align(scratches + threads * scratchBytes);
   const need = Math.ceil(workBase / PAGE) + 1;
