@@ -1,8 +1,10 @@
 /**
  * WGSL kernels of the sliding-window primitives: im2col (PyTorch's `unfold`) and col2im (`fold`),
- * with the CPU backend's layout: the columns of an (N, C, H, W) input are (N, C·kh·kw, oh·ow),
- * row c·kh·kw + i·kw + j holding input pixel (oy·sh − ph + i·dh, ox·sw − pw + j·dw) of channel c
- * at column oy·ow + ox.
+ * and conv2d, im2col fused into a matmul (an implicit GEMM, in conv2d.ts).
+ *
+ * im2col and col2im use the CPU backend's layout: the columns of an (N, C, H, W) input are
+ * (N, C·kh·kw, oh·ow), row c·kh·kw + i·kw + j holding input pixel (oy·sh − ph + i·dh,
+ * ox·sw − pw + j·dw) of channel c at column oy·ow + ox.
  *
  * Both read their input through its offset and strides (no copy) and write a dense output, one
  * thread per output element:
@@ -17,6 +19,7 @@ import type { DType, Im2colParams } from '@ml/tensor';
 import type { GpuKernel } from '../backend.js';
 import { workgroupsFor } from '../backend.js';
 import { bindings, entry, storageType } from '../wgsl.js';
+import { conv2dKernel } from './conv2d.js';
 
 /** The 32 bits stored for `value` in `dtype` (as the CPU's typed-array store converts it). */
 function storedBits(dtype: DType, value: number): number {
@@ -133,4 +136,5 @@ ${WINDOW_WGSL}
 export const CONV_KERNELS: Record<string, GpuKernel> = {
   im2col: im2colKernel,
   col2im: col2imKernel,
+  conv2d: conv2dKernel,
 };

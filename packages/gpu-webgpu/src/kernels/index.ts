@@ -4,6 +4,7 @@ import { CONV_KERNELS } from './conv.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { MATMUL_KERNELS } from './matmul.js';
 import { MOVEMENT_KERNELS } from './movement.js';
+import { OPTIM_KERNELS } from './optim.js';
 import { RANDOM_KERNELS } from './random.js';
 import { REDUCE_KERNELS } from './reduce.js';
 
@@ -14,4 +15,5 @@ export const GPU_KERNELS: Readonly<Record<string, GpuKernel>> = {
   ...MOVEMENT_KERNELS,
   ...RANDOM_KERNELS,
   ...REDUCE_KERNELS,
+  ...OPTIM_KERNELS,
 };
