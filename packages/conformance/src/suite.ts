@@ -6,6 +6,7 @@ import { DEFAULT_TOLERANCE } from './harness.js';
 import { creationGroup } from './groups/creation.js';
 import { elementwiseGroup } from './groups/elementwise.js';
 import { errorsGroup } from './groups/errors.js';
+import { fusedGroup } from './groups/fused.js';
 import { indexingGroup } from './groups/indexing.js';
 import { productsGroup } from './groups/products.js';
 import { promotionGroup } from './groups/promotion.js';
@@ -30,6 +31,7 @@ export const GROUPS: Readonly<Record<string, ConformanceGroup>> = {
   products: productsGroup,
   indexing: indexingGroup,
   shapes: shapesGroup,
+  fused: fusedGroup,
   properties: propertiesGroup,
   errors: errorsGroup,
 };
