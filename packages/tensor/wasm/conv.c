@@ -119,3 +119,26 @@ void conv2d_item(const void *desc, u32 item, float *scratch) {
     }
   }
 }
+
+/**
+ * Copies `planes` images (h, w) from src into dst with ph rows and pw columns of zeros on each
+ * side, (h + 2ph, w + 2pw) each. The JS side pads the input once this way, so that the packing
+ * above reads whole rows of 8 pixels without bounds checks even where the window overlaps the
+ * border.
+ */
+EXPORT void pad_planes(const float *src, float *dst, u32 planes, u32 h, u32 w, u32 ph, u32 pw) {
+  const u32 pwd = w + 2 * pw, phd = h + 2 * ph;
+  for (u32 p = 0; p < planes; p++) {
+    float *out = dst + (unsigned long)p * phd * pwd;
+    for (u32 i = 0; i < ph * pwd; i++) out[i] = 0.0f;
+    for (u32 y = 0; y < h; y++) {
+      float *row = out + (unsigned long)(y + ph) * pwd;
+      const float *in = src + ((unsigned long)p * h + y) * w;
+      for (u32 x = 0; x < pw; x++) row[x] = row[pw + w + x] = 0.0f;
+      u32 x = 0;
+      for (; x + 4 <= w; x += 4) wasm_v128_store(row + pw + x, wasm_v128_load(in + x));
+      for (; x < w; x++) row[pw + x] = in[x];
+    }
+    for (u32 i = (ph + h) * pwd; i < phd * pwd; i++) out[i] = 0.0f;
+  }
+}

@@ -7,7 +7,7 @@
 #define MR 4    // rows of A per packed panel (and of the microkernel's tile)
 #define NR 8    // columns of B per packed panel (and of the microkernel's tile)
 #define KC 256  // depth of a block of K
-#define MC 64   // rows of A packed at once
+#define MC 128  // rows of A packed at once
 #define NC 512  // columns of B packed at once
 
 typedef unsigned int u32;

@@ -34,6 +34,7 @@ interface Exports {
   job_items(job: number): number;
   scratch_size(): number;
   work_item(job: number, item: number, scratch: number): void;
+  pad_planes(src: number, dst: number, planes: number, h: number, w: number, ph: number, pw: number): void;
 }
 
 /** Job kinds: the first field of a job descriptor (see wasm/gemm.h). */
@@ -160,18 +161,27 @@ export class WasmRuntime {
     const [o, , kh, kw] = w.shape;
     const oh = Math.floor((h + 2 * p.padding[0] - p.dilation[0] * (kh - 1) - 1) / p.stride[0]) + 1;
     const ow = Math.floor((wd + 2 * p.padding[1] - p.dilation[1] * (kw - 1) - 1) / p.stride[1]) + 1;
-    // work area: image | filters | output
-    const xBytes = align(n * c * h * wd * 4);
+    // With padding, the image is first padded with zeros in the linear memory, so that the
+    // packing reads whole rows without bounds checks: the job then sees no padding.
+    const [ph, pw] = p.padding;
+    const hp = h + 2 * ph;
+    const wp = wd + 2 * pw;
+    const padded = ph > 0 || pw > 0;
+    // work area: image as given | padded image | filters | output
+    const rawBytes = align(n * c * h * wd * 4);
+    const xBytes = padded ? align(n * c * hp * wp * 4) : 0;
     const wBytes = align(o * c * kh * kw * 4);
-    if (!this.#reserve(xBytes + wBytes + align(n * o * oh * ow * 4))) return false;
-    const xPtr = this.#workBase;
-    const wPtr = xPtr + xBytes;
+    if (!this.#reserve(rawBytes + xBytes + wBytes + align(n * o * oh * ow * 4))) return false;
+    const rawPtr = this.#workBase;
+    const xPtr = padded ? rawPtr + rawBytes : rawPtr;
+    const wPtr = rawPtr + rawBytes + xBytes;
     const outPtr = wPtr + wBytes;
-    this.#f32.set(dense(x), xPtr / 4);
+    this.#f32.set(dense(x), rawPtr / 4);
+    if (padded) this.#x.pad_planes(rawPtr, xPtr, n * c, h, wd, ph, pw);
     this.#f32.set(dense(w), wPtr / 4);
     // the job descriptor: see `ConvJob` in wasm/conv.c
     const job = new Uint32Array(this.#memory.buffer, this.#job, 19);
-    job.set([JOB_CONV2D, n, c, h, wd, o, kh, kw, oh, ow, ...p.stride, ...p.padding, ...p.dilation, xPtr, wPtr, outPtr]);
+    job.set([JOB_CONV2D, n, c, hp, wp, o, kh, kw, oh, ow, ...p.stride, 0, 0, ...p.dilation, xPtr, wPtr, outPtr]);
     this.#run(this.#x.job_items(this.#job), n * o * oh * ow * c * kh * kw);
     out.set(this.#f32.subarray(outPtr / 4, outPtr / 4 + n * o * oh * ow));
     return true;
