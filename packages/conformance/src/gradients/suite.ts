@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tolerance } from '../harness.js';
 import { convolutionGradients } from './convolution.js';
 import { elementwiseGradients } from './elementwise.js';
+import { fusedGradients } from './fused.js';
 import type { GradContext } from './harness.js';
 import { GRADIENT_TOLERANCE } from './harness.js';
 import { indexingGradients } from './indexing.js';
@@ -28,6 +29,7 @@ export const GRADIENT_GROUPS: Readonly<Record<string, GradientGroup>> = {
   shapes: shapeGradients,
   indexing: indexingGradients,
   convolution: convolutionGradients,
+  fused: fusedGradients,
 };
 
 /** Rules of the dense solvers: CPU-only kernels, their gradients are tested in @ml/autograd. */
