@@ -24,9 +24,8 @@
 // Chromium the test is skipped, unless CI is set, where it fails.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { CASES } from './cases.mjs';
 import { reference } from './reference.mjs';
 
@@ -70,24 +69,6 @@ const watchdog = setTimeout(() => {
   console.error(`tensor wasm e2e: FAILED: timed out after ${timeout / 1000} s.`);
   process.exit(1);
 }, timeout);
-
-/** playwright-core: this package's own, else the one the workspace's other browser tests use. */
-async function loadPlaywright() {
-  try {
-    return await import('playwright-core');
-  } catch {
-    for (const owner of ['../gpu-webgpu/package.json', '../../apps/docs/package.json']) {
-      try {
-        const file = createRequire(path.resolve(pkgDir, owner)).resolve('playwright-core');
-        const mod = await import(pathToFileURL(file).href);
-        return mod.chromium ? mod : mod.default;
-      } catch {
-        // try the next one
-      }
-    }
-    throw new Error('playwright-core is not installed (run `pnpm install`).');
-  }
-}
 
 // ---- the float64 references, from the same inputs the browser uses
 
@@ -198,7 +179,7 @@ async function visit(site) {
   }
 }
 
-const { chromium } = await loadPlaywright();
+const { chromium } = await import('playwright-core');
 log(`tensor wasm e2e: Chromium at ${executablePath}; isolated ${sites[0].origin}, not isolated ${sites[1].origin}`);
 const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 try {

@@ -237,3 +237,133 @@ describe('WebAssembly matmul', () => {
     await expect(loadWasmRuntime({ matmulMinWork: -1 })).rejects.toThrow(/matmulMinWork/);
   });
 });
+
+/** The spacing of float32 values around |v| (the smallest subnormal at least). */
+function ulp32(v: number): number {
+  const a = Math.abs(v);
+  if (a < 2 ** -126) return 2 ** -149;
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+describe('WebAssembly exp, log, tanh, sigmoid', () => {
+  const rt = wasm2;
+  const backend = createCpuBackend({ wasm: rt });
+  const specials = [0, -0, 2 ** -149, 1e-40, 1e-38, -1e-38, 1e-8, -1e-8, 0.625, -0.625, 0.6249, 1, -1, 10, -10, 80, -80,
+    88.7, 88.72, 88.73, 89, 100, -87.3, -100, -103.9, -104, -110, Infinity, -Infinity, NaN, 3.4e38, -3.4e38];
+  const sweep = Float32Array.from([...specials, ...Array.from(values(40000, 71), (v, i) => v * (i % 2 ? 100 : 10))]);
+  const refs: Record<string, (x: number) => number> = {
+    exp: Math.exp,
+    log: Math.log,
+    tanh: Math.tanh,
+    sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  };
+
+  it.each(Object.keys(refs))('%s is within 4 ulp of the float64 function, special values included', (name) => {
+    const spy = vi.spyOn(rt, 'unary');
+    const got = (on(backend, sweep, [sweep.length]) as any)[name]().dataSync() as Float32Array;
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+    const bad: string[] = [];
+    for (let i = 0; i < sweep.length; i++) {
+      const want = Math.fround(refs[name](sweep[i]));
+      const g = got[i];
+      const ok = Number.isNaN(want) ? Number.isNaN(g) : g === want || Math.abs(g - want) <= 4 * ulp32(want);
+      if (!ok && bad.length < 5) bad.push(`${name}(${sweep[i]}) = ${g}, want ${want}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps the TypeScript kernel below minElements and for float64', () => {
+    const ts = createCpuBackend();
+    const small = values(1000, 72);
+    const spy = vi.spyOn(rt, 'unary');
+    const a = on(backend, small, [1000]).exp().dataSync();
+    const b = on(backend, Float64Array.from(sweep), [sweep.length], 'float64').tanh().dataSync();
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(Array.from(a)).toEqual(Array.from(on(ts, small, [1000]).exp().dataSync()));
+    expect(Array.from(b)).toEqual(Array.from(on(ts, Float64Array.from(sweep), [sweep.length], 'float64').tanh().dataSync()));
+  });
+});
+
+describe('WebAssembly sum and max over trailing axes', () => {
+  /** Σ in float64 and max of each row of a (rows, r) array, NaN-propagating. */
+  function refRows(x: Float32Array, rows: number, r: number): { sum: number[]; max: number[]; abs: number[] } {
+    const out = { sum: [] as number[], max: [] as number[], abs: [] as number[] };
+    for (let i = 0; i < rows; i++) {
+      let s = 0, m = -Infinity, a = 0;
+      for (let j = 0; j < r; j++) {
+        const v = x[i * r + j];
+        s += v;
+        a += Math.abs(v);
+        m = Number.isNaN(m) || Number.isNaN(v) ? NaN : Math.max(m, v);
+      }
+      out.sum.push(s);
+      out.max.push(m);
+      out.abs.push(a);
+    }
+    return out;
+  }
+
+  it.each([
+    [1, 1000003], // a full reduction over 16 segments
+    [3, 150001], // rows of three segments
+    [1000, 1000], // softmax-sized rows
+    [5, 7], // tiny rows (minElements 0 below)
+  ])('(%i, %i): sums (accumulated in double) and maxima match the reference, on 1, 2 and 3 threads alike', (rows, r) => {
+    const x = values(rows * r, rows + r);
+    if (rows * r > 100) x[Math.floor(rows * r / 2) + 1] = 7; // a maximum inside a later segment
+    const ref = refRows(x, rows, r);
+    const results = [wasm1, wasm2, wasm3].map((rt0) => {
+      const rt = rt0;
+      const be = createCpuBackend({ wasm: rt });
+      const spy = vi.spyOn(rt, 'reduceRows');
+      const t = on(be, x, [rows, r]);
+      const s = t.sum(-1).dataSync();
+      const m = t.max(-1).dataSync();
+      const ran = spy.mock.calls.length;
+      spy.mockRestore();
+      return { s, m, ran };
+    });
+    if (rows * r >= 8192) expect(results.map((r0) => r0.ran)).toEqual([2, 2, 2]);
+    for (const { s, m } of results) {
+      for (let i = 0; i < rows; i++) {
+        // one rounding of a double-precision sum: within an ulp of float32, plus the double's own error
+        expect(Math.abs(s[i] - ref.sum[i])).toBeLessThanOrEqual(ulp32(ref.sum[i]) + 1e-12 * ref.abs[i]);
+        expect(m[i]).toBe(Math.fround(ref.max[i]));
+      }
+    }
+    expect(Array.from(results[1].s)).toEqual(Array.from(results[0].s));
+    expect(Array.from(results[2].s)).toEqual(Array.from(results[0].s));
+  });
+
+  it('propagates NaN, handles −∞ rows, and reduces a whole tensor as one row', async () => {
+    const rt = await loadWasmRuntime({ threads: 2, minElements: 0 });
+    const be = createCpuBackend({ wasm: rt });
+    const r = 70000;
+    const x = values(3 * r, 81);
+    x[5] = NaN; // row 0, first segment
+    x[r + 66000] = NaN; // row 1, second segment
+    x.fill(-Infinity, 2 * r, 3 * r); // row 2
+    const t = on(be, x, [3, r]);
+    expect(Array.from(t.max(-1).dataSync()).map(String)).toEqual(['NaN', 'NaN', '-Infinity']);
+    expect(Array.from(t.sum(-1).dataSync()).map(String)).toEqual(['NaN', 'NaN', '-Infinity']);
+    const y = values(4 * 5 * 6, 82);
+    const whole = on(be, y, [4, 5, 6]).sum().dataSync()[0];
+    expect(Math.abs(whole - y.reduce((a, b) => a + b, 0))).toBeLessThan(1e-5);
+    rt.dispose();
+  });
+
+  it('leaves other axes, other dtypes and strided inputs to the TypeScript kernel', () => {
+    const be = createCpuBackend({ wasm: wasm2 });
+    const ts = createCpuBackend();
+    const x = values(200 * 300, 83);
+    const spy = vi.spyOn(wasm2, 'reduceRows');
+    const cols = on(be, x, [200, 300]).sum(0).dataSync(); // a leading axis
+    const strided = on(be, x, [200, 300]).transpose().max(-1).dataSync(); // a transposed view
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(Array.from(cols)).toEqual(Array.from(on(ts, x, [200, 300]).sum(0).dataSync()));
+    expect(Array.from(strided)).toEqual(Array.from(on(ts, x, [200, 300]).transpose().max(-1).dataSync()));
+  });
+});

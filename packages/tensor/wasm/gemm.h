@@ -19,12 +19,16 @@ typedef unsigned int u32;
 #define SCRATCH_FLOATS (MC * KC + KC * NC)
 
 /** What a job descriptor's first 32-bit field says it is (see work.c). */
-enum { JOB_GEMM = 1, JOB_CONV2D = 2 };
+enum { JOB_GEMM = 1, JOB_CONV2D = 2, JOB_UNARY = 3, JOB_REDUCE = 4 };
 
 u32 gemm_items(const void *job);
 void gemm_item(const void *job, u32 item, float *scratch);
 u32 conv2d_items(const void *job);
 void conv2d_item(const void *job, u32 item, float *scratch);
+u32 unary_items(const void *job);
+void unary_item(const void *job, u32 item, float *scratch);
+u32 reduce_items(const void *job);
+void reduce_item(const void *job, u32 item, float *scratch);
 
 static inline u32 min_u(u32 a, u32 b) { return a < b ? a : b; }
 

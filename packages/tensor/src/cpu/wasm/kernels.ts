@@ -6,6 +6,9 @@ import type { Conv2dParams } from '../../primitives.js';
 import type { CpuKernel } from '../backend.js';
 import { conv2dKernel } from '../conv.js';
 import { matmulKernel } from '../matmul.js';
+import { CPU_KERNELS } from '../kernels.js';
+import { isDense } from '../strided.js';
+import { WASM_REDUCE, WASM_UNARY } from './runtime.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** The kernels the runtime replaces, by primitive name. */
@@ -29,5 +32,28 @@ export function wasmKernels(rt: WasmRuntime): Record<string, CpuKernel> {
     if (x.dtype === 'float32' && w.dtype === 'float32' && out instanceof Float32Array && big && rt.conv2d(x, w, out, params)) return;
     conv2dKernel(inputs, outputs, params);
   };
-  return { matmul, conv2d };
+  const kernels: Record<string, CpuKernel> = { matmul, conv2d };
+  for (const op of Object.keys(WASM_UNARY) as (keyof typeof WASM_UNARY)[]) {
+    const fallback = CPU_KERNELS[op];
+    kernels[op] = (inputs, outputs, params) => {
+      const out = outputs[0].storage;
+      if (inputs[0].dtype === 'float32' && out instanceof Float32Array && out.length >= rt.minElements && rt.unary(op, inputs[0], out)) return;
+      fallback(inputs, outputs, params);
+    };
+  }
+  for (const op of Object.keys(WASM_REDUCE) as (keyof typeof WASM_REDUCE)[]) {
+    const fallback = CPU_KERNELS[op];
+    kernels[op] = (inputs, outputs, params: { axes: number[] }) => {
+      const [x] = inputs;
+      const out = outputs[0].storage;
+      // the reduced axes must be the trailing ones of a dense input: rows of length r
+      const { axes } = params;
+      const trailing = axes.length > 0 && axes.every((a, i) => a === x.shape.length - axes.length + i);
+      const r = axes.reduce((acc, a) => acc * x.shape[a], 1);
+      if (x.dtype === 'float32' && out instanceof Float32Array && trailing && r > 0 && isDense(x) &&
+          out.length * r >= rt.minElements && rt.reduceRows(op, x.storage.subarray(x.offset, x.offset + out.length * r), out.length, r, out)) return;
+      fallback(inputs, outputs, params);
+    };
+  }
+  return kernels;
 }

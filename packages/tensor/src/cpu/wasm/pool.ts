@@ -8,6 +8,7 @@
  *   [DONE]  items finished; the main thread sleeps on it until it reaches the item count
  *   [JOB]   address of the job descriptor, read after a successful claim
  *   [STOP]  non-zero: workers return
+ *   [READY] workers that have instantiated the module (loadWasmRuntime waits for all of them)
  * The main thread takes items too, so a job completes even before any worker has started. Each
  * item is computed by one thread from start to end, so which thread takes it does not change
  * the result.
@@ -23,6 +24,7 @@ export const CLAIM = 1;
 export const DONE = 2;
 export const JOB = 3;
 export const STOP = 4;
+export const READY = 5;
 /** Bytes of the control block. */
 export const CTRL_BYTES = 64;
 
@@ -52,6 +54,7 @@ function main(d) {
   const x = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
   x.__stack_pointer.value = d.stackTop;
   const s = new Int32Array(d.memory.buffer, d.ctrl, ${CTRL_BYTES / 4});
+  Atomics.add(s, ${READY}, 1);
   let gen = 0;
   for (;;) {
     Atomics.wait(s, ${GEN}, gen);
@@ -90,20 +93,37 @@ export async function detectPlatform(): Promise<Platform> {
   return { node: false, canBlock: inWorker && shared, cores: Math.max(1, g.navigator?.hardwareConcurrency ?? 1) };
 }
 
-/** Starts one worker running the protocol above. */
-export async function startWorker(platform: Platform, setup: WorkerSetup): Promise<PoolWorker> {
+/** Starts one worker running the protocol above; `onError` hears of it failing. */
+export async function startWorker(platform: Platform, setup: WorkerSetup, onError: (e: unknown) => void): Promise<PoolWorker> {
   if (platform.node) {
     const { Worker } = await import(/* @vite-ignore */ /* webpackIgnore: true */ NODE_WT);
     const w = new Worker(`${WORKER_BODY}\nimport('node:worker_threads').then((wt) => main(wt.workerData));`, { eval: true, workerData: setup });
-    w.on('error', (e: unknown) => console.error('wasm worker failed', e));
+    w.on('error', onError);
     w.unref();
     return w;
   }
   const g = globalThis as any;
   const url = g.URL.createObjectURL(new g.Blob([`${WORKER_BODY}\nonmessage = (e) => main(e.data);`], { type: 'text/javascript' }));
   const w = new g.Worker(url);
+  w.onerror = (e: { message?: string }) => onError(new Error(e.message ?? 'the worker script failed (a content security policy without worker-src blob:?)'));
   w.postMessage(setup);
   return w;
+}
+
+/**
+ * Resolves once `count` workers have instantiated the module (READY), yielding to the event
+ * loop meanwhile: a browser starts a Worker only after its creator yields, so a runtime used
+ * synchronously right after loading would otherwise compute alone. Rejects on a worker error or
+ * after `timeoutMs`.
+ */
+export async function waitReady(s: Int32Array, count: number, failed: () => unknown, timeoutMs = 10000): Promise<void> {
+  const start = Date.now();
+  while (Atomics.load(s, READY) < count) {
+    const e = failed();
+    if (e) throw e;
+    if (Date.now() - start > timeoutMs) throw new Error(`${Atomics.load(s, READY)} of ${count} worker threads started within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 /** The main thread's share of a job: the same loop as the workers'. */

@@ -2,16 +2,19 @@
  * The WebAssembly runtime of the CPU backend: the kernels compiled from wasm/*.c (SIMD128), one
  * shared linear memory, and a pool of threads working on it (see pool.ts).
  *
- * Operands are copied into the linear memory, computed there and copied back: for matmul the
- * O(n²) copies are small next to the O(n³) work. Only float32 runs here; everything else stays
- * on the TypeScript kernels.
+ * Operands are copied into the linear memory, computed there and copied back: for matmul and
+ * conv2d the copies are small next to the work; for exp, log, tanh and sigmoid the SIMD
+ * polynomials are ~10× cheaper than Math.exp and friends, copies included; sum and max read
+ * each element once, as fast as the copy. Only float32 runs here; everything else (and
+ * memory-bound elementwise ops such as add, where the copies would cost as much as the op)
+ * stays on the TypeScript kernels.
  */
 import type { View } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
 import type { Conv2dParams } from '../../primitives.js';
 import { dense } from '../strided.js';
 import { WASM_MAX_PAGES, WASM_SHARED_BASE64, WASM_SINGLE_BASE64 } from './binary.generated.js';
-import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP } from './pool.js';
+import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP, waitReady } from './pool.js';
 
 /** Options of {@link loadWasmRuntime}. */
 export interface WasmRuntimeOptions {
@@ -27,6 +30,12 @@ export interface WasmRuntimeOptions {
    * about as much as the whole product). 0 sends every float32 matmul here (tests do).
    */
   matmulMinWork?: number;
+  /**
+   * Elements from which exp, log, tanh, sigmoid, sum and max of float32 run here (default 8192:
+   * below it the copies into and out of the linear memory cost more than the TypeScript loop).
+   * 0 sends every one here (tests do).
+   */
+  minElements?: number;
 }
 
 interface Exports {
@@ -35,11 +44,19 @@ interface Exports {
   scratch_size(): number;
   work_item(job: number, item: number, scratch: number): void;
   pad_planes(src: number, dst: number, planes: number, h: number, w: number, ph: number, pw: number): void;
+  reduce_finish(job: number): void;
 }
+
+/** Elementwise functions of the WebAssembly path (see wasm/elementwise.c). */
+export const WASM_UNARY = { exp: 1, log: 2, tanh: 3, sigmoid: 4 } as const;
+/** Reductions of the WebAssembly path (see wasm/reduce.c). */
+export const WASM_REDUCE = { sum: 1, max: 2 } as const;
 
 /** Job kinds: the first field of a job descriptor (see wasm/gemm.h). */
 const JOB_GEMM = 1;
 const JOB_CONV2D = 2;
+const JOB_UNARY = 3;
+const JOB_REDUCE = 4;
 /** Bytes reserved for a job descriptor. */
 const JOB_BYTES = 128;
 
@@ -71,6 +88,8 @@ export class WasmRuntime {
   readonly threads: number;
   /** See {@link WasmRuntimeOptions.matmulMinWork}. */
   readonly matmulMinWork: number;
+  /** See {@link WasmRuntimeOptions.minElements}. */
+  readonly minElements: number;
   readonly #memory: WebAssembly.Memory;
   readonly #x: Exports;
   #ctrl: Int32Array;
@@ -81,8 +100,9 @@ export class WasmRuntime {
   #f32: Float32Array;
 
   /** @hidden made by {@link loadWasmRuntime} */
-  constructor(memory: WebAssembly.Memory, x: Exports, layout: { ctrl: number; job: number; scratch: number; workBase: number }, threads: number, workers: PoolWorker[], matmulMinWork: number) {
-    this.matmulMinWork = matmulMinWork;
+  constructor(memory: WebAssembly.Memory, x: Exports, layout: { ctrl: number; job: number; scratch: number; workBase: number }, threads: number, workers: PoolWorker[], thresholds: { matmulMinWork: number; minElements: number }) {
+    this.matmulMinWork = thresholds.matmulMinWork;
+    this.minElements = thresholds.minElements;
     this.#memory = memory;
     this.#x = x;
     this.#ctrl = new Int32Array(memory.buffer, layout.ctrl, CTRL_BYTES / 4);
@@ -187,6 +207,45 @@ export class WasmRuntime {
     return true;
   }
 
+  /**
+   * out = f(x) elementwise for a float32 view x (any strides) and f one of {@link WASM_UNARY}.
+   * False (nothing written) if x does not fit in the linear memory.
+   */
+  unary(op: keyof typeof WASM_UNARY, x: View<TypedArray>, out: Float32Array): boolean {
+    const n = out.length;
+    const bytes = align(n * 4);
+    if (!this.#reserve(2 * bytes)) return false;
+    const xPtr = this.#workBase;
+    const yPtr = xPtr + bytes;
+    this.#f32.set(dense(x), xPtr / 4);
+    // the job descriptor: see `UnaryJob` in wasm/elementwise.c
+    new Uint32Array(this.#memory.buffer, this.#job, 5).set([JOB_UNARY, WASM_UNARY[op], n, xPtr, yPtr]);
+    this.#run(this.#x.job_items(this.#job), n * 16);
+    out.set(this.#f32.subarray(yPtr / 4, yPtr / 4 + n));
+    return true;
+  }
+
+  /**
+   * out[i] = op(x[i, :]) for x (rows, r) given as a dense float32 array, r ≥ 1 (a full
+   * reduction is one row). Sums accumulate in double. False if x does not fit.
+   */
+  reduceRows(op: keyof typeof WASM_REDUCE, x: TypedArray, rows: number, r: number, out: Float32Array): boolean {
+    const segs = Math.ceil(r / 65536); // SEG in wasm/reduce.c
+    const xBytes = align(rows * r * 4);
+    const yBytes = align(rows * 4);
+    if (!this.#reserve(xBytes + yBytes + align(rows * segs * 8))) return false;
+    const xPtr = this.#workBase;
+    const yPtr = xPtr + xBytes;
+    const partPtr = yPtr + yBytes;
+    this.#f32.set(x, xPtr / 4);
+    // the job descriptor: see `ReduceJob` in wasm/reduce.c
+    new Uint32Array(this.#memory.buffer, this.#job, 7).set([JOB_REDUCE, WASM_REDUCE[op], rows, r, xPtr, yPtr, partPtr]);
+    this.#run(this.#x.job_items(this.#job), rows * r);
+    this.#x.reduce_finish(this.#job);
+    out.set(this.#f32.subarray(yPtr / 4, yPtr / 4 + rows));
+    return true;
+  }
+
   /** Runs the `items` work items of the job at #job on every thread, and waits for them. */
   #run(items: number, work: number): void {
     const s = this.#ctrl;
@@ -251,6 +310,9 @@ export async function loadWasmRuntime(opts: WasmRuntimeOptions = {}): Promise<Wa
   if (opts.matmulMinWork !== undefined && !(opts.matmulMinWork >= 0)) {
     throw new RangeError(`loadWasmRuntime: matmulMinWork must be a number >= 0, got ${opts.matmulMinWork}`);
   }
+  if (opts.minElements !== undefined && !(opts.minElements >= 0)) {
+    throw new RangeError(`loadWasmRuntime: minElements must be a number >= 0, got ${opts.minElements}`);
+  }
   const platform = await detectPlatform();
   // without SharedArrayBuffer (a page that is not cross-origin isolated) memory cannot be shared
   const shared = typeof SharedArrayBuffer !== 'undefined';
@@ -268,8 +330,20 @@ export async function loadWasmRuntime(opts: WasmRuntimeOptions = {}): Promise<Wa
   const need = Math.ceil(workBase / PAGE) + 1;
   if (need > 64) memory.grow(need - 64);
   const workers: PoolWorker[] = [];
-  for (let t = 1; t < threads; t++) {
-    workers.push(await startWorker(platform, { memory, module, ctrl, stackTop: stacks + t * STACK_BYTES, scratch: scratches + t * scratchBytes }));
+  let failure: unknown = null;
+  const onError = (e: unknown) => (failure ??= e);
+  try {
+    for (let t = 1; t < threads; t++) {
+      workers.push(await startWorker(platform, { memory, module, ctrl, stackTop: stacks + t * STACK_BYTES, scratch: scratches + t * scratchBytes }, onError));
+    }
+    await waitReady(new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4), threads - 1, () => failure);
+  } catch (e) {
+    for (const w of workers) void w.terminate();
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`loadWasmRuntime: could not start ${threads - 1} worker thread(s): ${why}. Pass { threads: 1 } to compute on the calling thread only.`);
   }
-  return new WasmRuntime(memory, x, { ctrl, job, scratch: scratches, workBase }, threads, workers, opts.matmulMinWork ?? 4096);
+  return new WasmRuntime(memory, x, { ctrl, job, scratch: scratches, workBase }, threads, workers, {
+    matmulMinWork: opts.matmulMinWork ?? 4096,
+    minElements: opts.minElements ?? 8192,
+  });
 }
