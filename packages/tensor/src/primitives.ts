@@ -227,6 +227,11 @@ const rules: Record<string, Rule> = {
     const [oh, ow] = windowOutput(op, h, wd, { ...p, kernel: [kh, kw], padValue: 0 });
     return [{ shape: [n, o, oh, ow], dtype: x.dtype }];
   },
+  softmax: (op, [x], { axis }: { axis: number }) => {
+    if (!isFloat(x.dtype)) fail(op, `expects a float tensor, got ${x.dtype}`);
+    if (!(Number.isInteger(axis) && axis >= 0 && axis < x.shape.length)) fail(op, `axis ${axis} is out of range for shape ${fmt(x.shape)}`);
+    return [{ shape: x.shape, dtype: x.dtype }];
+  },
   adamStep: (op, inputs, p: AdamStepParams) => {
     if (inputs.length !== 4 && inputs.length !== 5) fail(op, `expects (param, grad, m, v) or (param, grad, m, v, vMax), got ${inputs.length} inputs`);
     const [x] = inputs;
@@ -303,6 +308,7 @@ function linearSystemShapes(op: string, a: Meta, b: Meta): void {
 }
 
 rules.argmin = rules.argmax;
+rules.logSoftmax = rules.softmax;
 for (const op of UNARY_SAME) rules[op] = same;
 for (const op of UNARY_FLOAT) rules[op] = floatUnary;
 for (const op of BINARY_ARITH) rules[op] = binary;

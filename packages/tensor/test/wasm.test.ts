@@ -367,3 +367,77 @@ describe('WebAssembly sum and max over trailing axes', () => {
     expect(Array.from(strided)).toEqual(Array.from(on(ts, x, [200, 300]).transpose().max(-1).dataSync()));
   });
 });
+
+describe('WebAssembly softmax and logSoftmax (rows of the last axis)', () => {
+  /**
+   * Softmax / log-softmax of each row in float64, with the primitive's NaN and ±∞ rules, and
+   * |x − shift| per element: float32 rounds that difference, which exp turns into a relative error.
+   */
+  function refSoftmax(x: Float32Array, rows: number, r: number, log: boolean): { y: Float64Array; arg: Float64Array } {
+    const y = new Float64Array(rows * r);
+    const arg = new Float64Array(rows * r);
+    for (let i = 0; i < rows; i++) {
+      let m = -Infinity;
+      for (let j = 0; j < r; j++) m = Number.isNaN(m) || Number.isNaN(x[i * r + j]) ? NaN : Math.max(m, x[i * r + j]);
+      const shift = log && !Number.isFinite(m) ? 0 : m;
+      let s = 0;
+      for (let j = 0; j < r; j++) s += Math.exp(x[i * r + j] - shift);
+      for (let j = 0; j < r; j++) {
+        y[i * r + j] = log ? x[i * r + j] - shift - Math.log(s) : Math.exp(x[i * r + j] - shift) / s;
+        arg[i * r + j] = Math.abs(x[i * r + j] - shift);
+      }
+    }
+    return { y, arg };
+  }
+
+  it.each([
+    [1000, 1000],
+    [3, 70001], // long rows
+    [4097, 3], // short rows with a tail of 3
+    [7, 1], // single-element rows
+  ])('(%i, %i) matches float64 within a few ulp, on 1, 2 and 3 threads alike', (rows, r) => {
+    const x = Float32Array.from(values(rows * r, rows * 7 + r), (v) => v * 30);
+    if (rows >= 4) {
+      x[1 * r] = NaN; // row 1 has a NaN
+      if (r > 1) x[2 * r + 1] = Infinity; // row 2 has +∞
+      x.fill(-Infinity, 3 * r, 4 * r); // row 3 is all −∞
+    }
+    for (const log of [false, true]) {
+      const { y: want, arg } = refSoftmax(x, rows, r, log);
+      const outs = [wasm1, wasm2, wasm3].map((rt) => {
+        const be = createCpuBackend({ wasm: rt });
+        const spy = vi.spyOn(rt, 'softmaxRows');
+        const t = on(be, x, [rows, r]);
+        const y = (log ? t.logSoftmax(-1) : t.softmax(-1)).dataSync();
+        expect(spy).toHaveBeenCalledTimes(rows * r >= 8192 ? 1 : 0);
+        spy.mockRestore();
+        return y;
+      });
+      expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+      expect(Array.from(outs[2])).toEqual(Array.from(outs[0]));
+      const bad: string[] = [];
+      outs[0].forEach((g, i) => {
+        const w = want[i];
+        // a few ulp, plus the rounding of x − shift in float32 (absolute for log, relative through
+        // exp), plus for log the float32 rounding of Σ (an absolute error of ~2⁻²⁴ after the log)
+        const tol = 8 * ulp32(w) + (log ? 2 * ulp32(arg[i]) + 2 ** -22 : Math.abs(w) * arg[i] * 2 ** -23);
+        const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= tol;
+        if (!ok && bad.length < 5) bad.push(`${log ? 'logSoftmax' : 'softmax'} row ${Math.floor(i / r)} col ${i % r}: ${g}, want ${w}`);
+      });
+      expect(bad).toEqual([]);
+    }
+  });
+
+  it('leaves other axes and strided inputs to the TypeScript kernel', () => {
+    const be = createCpuBackend({ wasm: wasm2 });
+    const ts = createCpuBackend();
+    const x = values(200 * 300, 91);
+    const spy = vi.spyOn(wasm2, 'softmaxRows');
+    const a = on(be, x, [200, 300]).softmax(0).dataSync();
+    const b = on(be, x, [200, 300]).transpose().logSoftmax(-1).dataSync();
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    expect(Array.from(a)).toEqual(Array.from(on(ts, x, [200, 300]).softmax(0).dataSync()));
+    expect(Array.from(b)).toEqual(Array.from(on(ts, x, [200, 300]).transpose().logSoftmax(-1).dataSync()));
+  });
+});

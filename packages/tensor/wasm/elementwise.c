@@ -1,5 +1,6 @@
 // f32 elementwise math for the WebAssembly CPU path: exp, log, tanh and sigmoid, four lanes at a
-// time (SIMD128), over chunks of CHUNK elements that threads claim one by one.
+// time (SIMD128), over chunks of CHUNK elements that threads claim one by one; and softmax and
+// log-softmax of rows, built on the same exp.
 //
 // The approximations are the classic Cephes single-precision ones (range reduction, then a
 // minimax polynomial), accurate to about 1–2 ulp; the scalar TypeScript kernels (Math.exp...)
@@ -116,6 +117,99 @@ static inline v128_t apply(u32 op, v128_t x) {
     default: return sigmoid4(x);
   }
 }
+
+// ---- softmax and log-softmax over the last axis of a contiguous (rows, r) array
+
+typedef struct {
+  u32 kind;      // JOB_SOFTMAX
+  u32 log;       // 0: softmax, 1: log-softmax
+  u32 rows, r;   // r ≥ 1
+  const float *x;
+  float *y;
+} SoftmaxJob;
+
+/** Rows per work item: about CHUNK elements each. */
+static inline u32 rows_per_item(const SoftmaxJob *job) {
+  u32 k = CHUNK / job->r;
+  return k ? k : 1;
+}
+
+u32 softmax_items(const void *desc) {
+  const SoftmaxJob *job = desc;
+  u32 k = rows_per_item(job);
+  return (job->rows + k - 1) / k;
+}
+
+/** Loads the 1–3 elements left at x[0..n) into a vector, `fill` in the other lanes. */
+static inline v128_t load_tail(const float *x, u32 n, float fill) {
+  float tmp[4] = {fill, fill, fill, fill};
+  for (u32 t = 0; t < n; t++) tmp[t] = x[t];
+  return wasm_v128_load(tmp);
+}
+
+static inline void store_tail(float *y, u32 n, v128_t v) {
+  float tmp[4];
+  wasm_v128_store(tmp, v);
+  for (u32 t = 0; t < n; t++) y[t] = tmp[t];
+}
+
+static inline float lane0(v128_t v) { return wasm_f32x4_extract_lane(v, 0); }
+
+/**
+ * One row: m = max (NaN if any), then softmax y = e^{x − m} / Σ e^{x − m}, or log-softmax
+ * y = x − m' − ln Σ e^{x − m'} with m' = m where finite, else 0. Sums in double.
+ */
+static void softmax_row(const float *x, float *y, u32 r, int log) {
+  const u32 body = r & ~3u, tail = r - body;
+  v128_t mv = wasm_f32x4_splat(-__builtin_inff());
+  for (u32 i = 0; i < body; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(x + i));
+  if (tail) mv = wasm_f32x4_max(mv, load_tail(x + body, tail, -__builtin_inff()));
+  // horizontal max, NaN-propagating like the lanes
+  mv = wasm_f32x4_max(mv, wasm_i32x4_shuffle(mv, mv, 2, 3, 0, 1));
+  mv = wasm_f32x4_max(mv, wasm_i32x4_shuffle(mv, mv, 1, 0, 3, 2));
+  float m = lane0(mv);
+  if (log && !(m - m == 0.0f)) m = 0.0f; // ±∞ or NaN: shift by 0 instead
+  const v128_t shift = wasm_f32x4_splat(m);
+  v128_t s0 = wasm_f64x2_splat(0), s1 = s0;
+  for (u32 i = 0; i < body; i += 4) {
+    v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(x + i), shift));
+    if (!log) wasm_v128_store(y + i, e);
+    s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(e));
+    s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 0, 1)));
+  }
+  if (tail) {
+    // padding lanes read −∞ (NaN − m stays NaN where it should): e^{−∞ − m} = 0 adds nothing
+    v128_t e = exp4(wasm_f32x4_sub(load_tail(x + body, tail, -__builtin_inff()), shift));
+    if (!log) store_tail(y + body, tail, e);
+    s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(e));
+    s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 0, 1)));
+  }
+  v128_t sd = wasm_f64x2_add(s0, s1);
+  const float s = (float)(wasm_f64x2_extract_lane(sd, 0) + wasm_f64x2_extract_lane(sd, 1));
+  if (log) {
+    // (x − m') − ln Σ, in that order: x − m' is exact near the max, where the result is small
+    const v128_t ls = log4(wasm_f32x4_splat(s));
+    for (u32 i = 0; i < body; i += 4) wasm_v128_store(y + i, wasm_f32x4_sub(wasm_f32x4_sub(wasm_v128_load(x + i), shift), ls));
+    if (tail) store_tail(y + body, tail, wasm_f32x4_sub(wasm_f32x4_sub(load_tail(x + body, tail, 0), shift), ls));
+  } else {
+    const v128_t sv = wasm_f32x4_splat(s);
+    for (u32 i = 0; i < body; i += 4) wasm_v128_store(y + i, wasm_f32x4_div(wasm_v128_load(y + i), sv));
+    for (u32 i = body; i < r; i++) y[i] = y[i] / s;
+  }
+}
+
+void softmax_item(const void *desc, u32 item, float *scratch) {
+  (void)scratch;
+  const SoftmaxJob *job = desc;
+  const u32 k = rows_per_item(job);
+  const u32 end = min_u(job->rows, (item + 1) * k);
+  for (u32 row = item * k; row < end; row++) {
+    const unsigned long at = (unsigned long)row * job->r;
+    softmax_row(job->x + at, job->y + at, job->r, job->log);
+  }
+}
+
+// ---- elementwise functions
 
 u32 unary_items(const void *desc) {
   const UnaryJob *job = desc;

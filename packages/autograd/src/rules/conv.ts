@@ -1,5 +1,5 @@
-/** Gradient rules of the fused primitives: conv2d (and adamStep, which has none). */
-import { apply1, matmul, reshape, sum, transpose } from '@ml/tensor';
+/** Gradient rules of the fused primitives: conv2d, softmax, logSoftmax (and adamStep, which has none). */
+import { apply1, exp, matmul, mul, reshape, sub, sum, transpose } from '@ml/tensor';
 import type { GradRule } from './types.js';
 
 export const CONV_RULES: Record<string, GradRule> = {
@@ -19,6 +19,16 @@ export const CONV_RULES: Record<string, GradRule> = {
       const dw = needsGrad?.[1] === false ? null : reshape(sum(matmul(g3, transpose(apply1('im2col', [x], window))), 0), w.shape);
       return [dx, dw];
     },
+  },
+  // y = softmax(x) along a: x̄ = y ⊙ (ȳ − Σₐ ȳ ⊙ y)
+  softmax: {
+    save: { inputs: false, outputs: true },
+    vjp: ({ outputs: [y], params }, [g]) => [mul(y, sub(g, sum(mul(g, y), params.axis, true)))],
+  },
+  // y = log softmax(x) along a: x̄ = ȳ − exp(y) ⊙ Σₐ ȳ
+  logSoftmax: {
+    save: { inputs: false, outputs: true },
+    vjp: ({ outputs: [y], params }, [g]) => [sub(g, mul(exp(y), sum(g, params.axis, true)))],
   },
   // an optimizer update is applied outside any graph; differentiating through one (meta-learning)
   // needs the composite form, whose ops all have rules

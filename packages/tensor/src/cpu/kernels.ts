@@ -8,6 +8,7 @@ import { MOVEMENT_KERNELS } from './movement.js';
 import { OPTIM_KERNELS } from './optim.js';
 import { RANDOM_KERNELS } from './random.js';
 import { REDUCE_KERNELS } from './reduce.js';
+import { SOFTMAX_KERNELS } from './softmax.js';
 
 export const CPU_KERNELS: Readonly<Record<string, CpuKernel>> = {
   ...ELEMENTWISE_KERNELS,
@@ -17,5 +18,6 @@ export const CPU_KERNELS: Readonly<Record<string, CpuKernel>> = {
   ...CONV_KERNELS,
   ...RANDOM_KERNELS,
   ...OPTIM_KERNELS,
+  ...SOFTMAX_KERNELS,
   matmul: matmulKernel,
 };

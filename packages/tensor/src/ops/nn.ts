@@ -1,49 +1,43 @@
-/** Neural-network building blocks written in primitives: softmax and log-softmax. */
-import { floatType } from '../dtype.js';
-import { assertAlive } from '../engine.js';
+/** Softmax and log-softmax: primitives (fused per row in every backend), with integer inputs cast first. */
+import { floatType, isFloat } from '../dtype.js';
+import { apply1, assertAlive } from '../engine.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { cast, div, exp, isFinite, log, sub, where } from './elementwise.js';
-import { max, sum } from './reduce.js';
+import { cast } from './elementwise.js';
 
 /**
  * softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m) along `axis`, with m = max(x) so that large logits
- * cannot overflow. Integer inputs give float32.
+ * cannot overflow (a row containing NaN gives NaN). Integer inputs give float32. One primitive:
+ * backends compute it per row in a single kernel.
  * @example `tensor([3.2, 5.1, -1.7]).softmax()` → `[0.130, 0.869, 0.001]`
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('softmax', axis, x.rank);
   assertAlive('softmax', x);
-  if (x.size === 0) return cast(x, floatType(x.dtype)); // nothing to normalize (max would have no identity)
+  if (x.size === 0) return cast(x, floatType(x.dtype)); // nothing to normalize
+  if (isFloat(x.dtype)) return apply1('softmax', [x], { axis: ax });
   const xf = cast(x, floatType(x.dtype));
-  const m = max(xf, ax, true);
-  const shifted = sub(xf, m);
-  const e = exp(shifted);
-  const s = sum(e, ax, true);
   try {
-    return div(e, s);
+    return apply1('softmax', [xf], { axis: ax });
   } finally {
-    for (const t of [xf, m, shifted, e, s]) t.dispose();
+    xf.dispose();
   }
 }
 
 /**
  * log softmax(x) = (x − m) − log Σ exp(x − m) along `axis`, with m = max(x): exact for any
- * logits (the max is never added back and subtracted again).
+ * logits (the max is never added back and subtracted again); a row whose max is ±∞ uses 0 as
+ * the shift, so a row of −∞ gives NaN as in PyTorch. One primitive, like {@link softmax}.
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('logSoftmax', axis, x.rank);
   assertAlive('logSoftmax', x);
   if (x.size === 0) return cast(x, floatType(x.dtype));
-  const t: Tensor[] = [];
-  const k = (v: Tensor) => (t.push(v), v);
+  if (isFloat(x.dtype)) return apply1('logSoftmax', [x], { axis: ax });
+  const xf = cast(x, floatType(x.dtype));
   try {
-    const xf = k(cast(x, floatType(x.dtype)));
-    const mRaw = k(max(xf, ax, true));
-    const m = k(where(k(isFinite(mRaw)), mRaw, 0)); // keeps −∞ rows from producing NaN
-    const shifted = k(sub(xf, m));
-    return sub(shifted, k(log(k(sum(k(exp(shifted)), ax, true)))));
+    return apply1('logSoftmax', [xf], { axis: ax });
   } finally {
-    for (const v of t) v.dispose();
+    xf.dispose();
   }
 }

@@ -55,5 +55,17 @@ export function wasmKernels(rt: WasmRuntime): Record<string, CpuKernel> {
       fallback(inputs, outputs, params);
     };
   }
+  for (const op of ['softmax', 'logSoftmax']) {
+    const fallback = CPU_KERNELS[op];
+    kernels[op] = (inputs, outputs, params: { axis: number }) => {
+      const [x] = inputs;
+      const out = outputs[0].storage;
+      const r = x.shape[params.axis];
+      // rows along the last axis of a dense input
+      if (x.dtype === 'float32' && out instanceof Float32Array && params.axis === x.shape.length - 1 && isDense(x) &&
+          out.length >= rt.minElements && rt.softmaxRows(op === 'logSoftmax', x.storage.subarray(x.offset, x.offset + out.length), out.length / r, r, out)) return;
+      fallback(inputs, outputs, params);
+    };
+  }
   return kernels;
 }

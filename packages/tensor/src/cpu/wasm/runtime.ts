@@ -3,7 +3,7 @@
  * shared linear memory, and a pool of threads working on it (see pool.ts).
  *
  * Operands are copied into the linear memory, computed there and copied back: for matmul and
- * conv2d the copies are small next to the work; for exp, log, tanh and sigmoid the SIMD
+ * conv2d the copies are small next to the work; for exp, log, tanh, sigmoid and softmax the SIMD
  * polynomials are ~10× cheaper than Math.exp and friends, copies included; sum and max read
  * each element once, as fast as the copy. Only float32 runs here; everything else (and
  * memory-bound elementwise ops such as add, where the copies would cost as much as the op)
@@ -31,7 +31,7 @@ export interface WasmRuntimeOptions {
    */
   matmulMinWork?: number;
   /**
-   * Elements from which exp, log, tanh, sigmoid, sum and max of float32 run here (default 8192:
+   * Elements from which exp, log, tanh, sigmoid, sum, max, softmax and logSoftmax of float32 run here (default 8192:
    * below it the copies into and out of the linear memory cost more than the TypeScript loop).
    * 0 sends every one here (tests do).
    */
@@ -57,6 +57,7 @@ const JOB_GEMM = 1;
 const JOB_CONV2D = 2;
 const JOB_UNARY = 3;
 const JOB_REDUCE = 4;
+const JOB_SOFTMAX = 5;
 /** Bytes reserved for a job descriptor. */
 const JOB_BYTES = 128;
 
@@ -243,6 +244,23 @@ export class WasmRuntime {
     this.#run(this.#x.job_items(this.#job), rows * r);
     this.#x.reduce_finish(this.#job);
     out.set(this.#f32.subarray(yPtr / 4, yPtr / 4 + rows));
+    return true;
+  }
+
+  /**
+   * Softmax (or log-softmax) of each row of x (rows, r), given as a dense float32 array, r ≥ 1.
+   * False (nothing written) if x does not fit.
+   */
+  softmaxRows(log: boolean, x: TypedArray, rows: number, r: number, out: Float32Array): boolean {
+    const bytes = align(rows * r * 4);
+    if (!this.#reserve(2 * bytes)) return false;
+    const xPtr = this.#workBase;
+    const yPtr = xPtr + bytes;
+    this.#f32.set(x, xPtr / 4);
+    // the job descriptor: see `SoftmaxJob` in wasm/elementwise.c
+    new Uint32Array(this.#memory.buffer, this.#job, 6).set([JOB_SOFTMAX, log ? 1 : 0, rows, r, xPtr, yPtr]);
+    this.#run(this.#x.job_items(this.#job), rows * r * 16);
+    out.set(this.#f32.subarray(yPtr / 4, yPtr / 4 + rows * r));
     return true;
   }
 
