@@ -83,10 +83,11 @@ function weightLayout(w: GpuView): { mode: WeightMode; strides: number[] } {
 }
 
 /**
- * The WGSL of one kernel variant. `one`: a 1×1 kernel (k is the channel); `vecOut`: L is a
- * multiple of 4 (vec4 stores).
+ * The WGSL of one kernel variant, for a kh × kw kernel (a 1×1 one reads channel k at the window's
+ * corner); `vecOut`: L is a multiple of 4 (vec4 stores).
  */
-function conv2dCode(t: TileConfig, mode: WeightMode, one: boolean, vecOut: boolean): string {
+function conv2dCode(t: TileConfig, mode: WeightMode, kh: number, kw: number, vecOut: boolean): string {
+  const one = kh === 1 && kw === 1;
   const TM = t.tm * WY; // filters per tile
   const TN4 = t.tn4 * WX; // vec4 columns per tile
   const TN = TN4 * 4;
@@ -206,30 +207,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let ty = lid3.y;
   let L = u32(info[5]);
   let ow = u32(info[6]);
-  let KK = u32(info[7]);
-  let kw = u32(info[8]);
-  let dh = info[13];
-  let dw = info[14];
-  let H = info[15];
-  let W = info[16];
-  let sxC = info[19];
-  let sxH = info[20];
-  let sxW = info[21];
-  let offW = info[22];
-  let swO = info[23];
-  let swK = info[24];
-  let swC = info[25];
-  let swI = info[26];
-  let swJ = info[27];
+  // the kernel size is part of the pipeline: divisions by it compile to multiplies
+  const KK = ${kh * kw}u;
+  const kw = ${kw}u;
+  let dh = info[11];
+  let dw = info[12];
+  let H = info[13];
+  let W = info[14];
+  let sxC = info[17];
+  let sxH = info[18];
+  let sxW = info[19];
+  let offW = info[20];
+  let swO = info[21];
+  let swK = info[22];
+  let swC = info[23];
+  let swI = info[24];
+  let swJ = info[25];
   // this thread's column of the column tile: its image, and the top-left corner of its window
   let bcol = lid % ${TN}u;
   let brow = lid / ${TN}u;
   let gcol = n0 + bcol;
   let bvalid = gcol < NC;
   let bl = gcol % L;
-  let iy0 = i32(bl / ow) * info[9] - info[11];
-  let ix0 = i32(bl % ow) * info[10] - info[12];
-  let bbase = info[17] + i32(gcol / L) * info[18];
+  let iy0 = i32(bl / ow) * info[7] - info[9];
+  let ix0 = i32(bl % ow) * info[8] - info[10];
+  let bbase = info[15] + i32(gcol / L) * info[16];
   let bin = iy0 >= 0 && iy0 < H && ix0 >= 0 && ix0 < W;
 ${accDecl.join('\n')}
 ${declA.join('\n')}
@@ -270,19 +272,20 @@ export const conv2dKernel: GpuKernel = (gpu, [x, w], [out], p: Conv2dParams & { 
   const t = p.tile ? CONV_TILES[p.tile] : chooseTile(o, cols);
   if (!t) throw new Error(`conv2d: unknown tile shape "${p.tile}" (one of ${Object.keys(CONV_TILES).join(', ')})`);
   const { mode, strides: ws } = weightLayout(w);
-  const one = kh === 1 && kw === 1;
   const vecOut = l % 4 === 0;
   const tilesM = Math.ceil(o / (t.tm * WY));
   const tilesN = Math.ceil(cols / (t.tn4 * WX * 4));
   const total = tilesM * tilesN;
   gpu.dispatch({
     op: 'conv2d',
-    key: `conv2d|${t.name}|${mode}|${one ? '1x1' : 'kxk'}|${vecOut ? 'v' : 's'}`,
-    code: () => conv2dCode(t, mode, one, vecOut),
+    key: `conv2d|${t.name}|${mode}|${kh}x${kw}|${vecOut ? 'v' : 's'}`,
+    code: () => conv2dCode(t, mode, kh, kw, vecOut),
     inputs: [x.storage, w.storage],
     outputs: [out.storage],
+    // [0] O, N·L, K, tiles along N·L, workgroups, L, ow, [7] stride, padding, dilation, H, W,
+    // [15] x offset and strides, [20] weight offset, O stride, K stride, C, kh, kw strides
     meta: [
-      o, cols, k, tilesN, total, l, ow, kh * kw, kw,
+      o, cols, k, tilesN, total, l, ow,
       p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], h, wd,
       x.offset, ...x.strides,
       w.offset, ...ws,
