@@ -7,6 +7,7 @@ import { MOVEMENT_KERNELS } from './movement.js';
 import { OPTIM_KERNELS } from './optim.js';
 import { RANDOM_KERNELS } from './random.js';
 import { REDUCE_KERNELS } from './reduce.js';
+import { SOFTMAX_KERNELS } from './softmax.js';
 
 export const GPU_KERNELS: Readonly<Record<string, GpuKernel>> = {
   ...ELEMENTWISE_KERNELS,
@@ -16,4 +17,5 @@ export const GPU_KERNELS: Readonly<Record<string, GpuKernel>> = {
   ...RANDOM_KERNELS,
   ...REDUCE_KERNELS,
   ...OPTIM_KERNELS,
+  ...SOFTMAX_KERNELS,
 };
