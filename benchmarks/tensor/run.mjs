@@ -169,6 +169,38 @@ const CASES = [
     tfjs: (tf, d, T) => { const a = T(d.a, [1000, 1000]); return { inputs: [a], run: () => tf.softmax(a, -1) }; },
     jax: (jax, d, T) => { const a = T(d.a, [1000, 1000]); return { inputs: [a], run: () => jax.nn.softmax(a.ref, -1) }; },
   },
+  // small ops: the WebAssembly path must pick the TypeScript kernels here (copies would dominate)
+  {
+    name: 'exp 1k f32',
+    group: 'small',
+    kind: 'elem',
+    work: 1024,
+    quick: true,
+    tol: 1e-5,
+    make() {
+      const a = uniform(1024, -4, 4, 51);
+      return { a, ref: () => Float64Array.from(a, (v) => Math.exp(v)) };
+    },
+    ours: (ml, d, T) => { const a = T(d.a, [1024]); return { inputs: [a], run: () => ml.exp(a) }; },
+    tfjs: (tf, d, T) => { const a = T(d.a, [1024]); return { inputs: [a], run: () => tf.exp(a) }; },
+    jax: (jax, d, T) => { const a = T(d.a, [1024]); return { inputs: [a], run: () => jax.numpy.exp(a.ref) }; },
+  },
+  {
+    name: 'softmax (8,128) last axis',
+    group: 'small',
+    kind: 'elem',
+    work: 5 * 1024,
+    quick: true,
+    tol: 1e-5,
+    make() {
+      const a = uniform(1024, -6, 6, 52);
+      return { a, ref: () => refSoftmax(a, 8, 128) };
+    },
+    ours: (ml, d, T) => { const a = T(d.a, [8, 128]); return { inputs: [a], run: () => ml.softmax(a, -1) }; },
+    tfjs: (tf, d, T) => { const a = T(d.a, [8, 128]); return { inputs: [a], run: () => tf.softmax(a, -1) }; },
+    jax: (jax, d, T) => { const a = T(d.a, [8, 128]); return { inputs: [a], run: () => jax.nn.softmax(a.ref, -1) }; },
+  },
+  { ...matmulCase(16), group: 'small' },
   ...[
     [64, 1, 28, 28, 6, 5, 0], // LeNet's first layer on a batch of 64 MNIST digits
     [8, 16, 32, 32, 32, 3, 1], // a ResNet-style 3×3 layer
@@ -479,6 +511,11 @@ const TARGETS = [
   { label: 'WebAssembly path: matmul 1024x1024 at least 2x tfjs-wasm', caseName: 'matmul 1024x1024 f32', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 2 },
   { label: 'WebAssembly path: conv2d LeNet layer at least 1.5x tfjs-wasm', caseName: 'conv2d N64 1->6 28x28 k5 p0', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 1.5 },
   { label: 'WebAssembly path: conv2d ResNet-style layer at least 1.5x tfjs-wasm', caseName: 'conv2d N8 16->32 32x32 k3 p1', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 1.5 },
+  { label: 'WebAssembly path: softmax (1000,1000) at least 1x tfjs-wasm', caseName: 'softmax (1000,1000) last axis', ours: 'ours-wasm', peer: 'tfjs-wasm', minRatio: 1 },
+  // "no slower" with 10% for timer noise: both rows run the same TypeScript kernel here
+  { label: 'WebAssembly path: exp of 1k elements no slower than the TypeScript path', caseName: 'exp 1k f32', ours: 'ours-wasm', peer: 'ours', minRatio: 0.9 },
+  { label: 'WebAssembly path: softmax of 1k elements no slower than the TypeScript path', caseName: 'softmax (8,128) last axis', ours: 'ours-wasm', peer: 'ours', minRatio: 0.9 },
+  { label: 'WebAssembly path: matmul 16x16 no slower than the TypeScript path', caseName: 'matmul 16x16 f32', ours: 'ours-wasm', peer: 'ours', minRatio: 0.9 },
   { label: 'add 1M no slower than tfjs-cpu', caseName: 'add 1M f32', peer: 'tfjs-cpu', minRatio: 1 },
   { label: 'exp 1M no slower than tfjs-cpu', caseName: 'exp 1M f32', peer: 'tfjs-cpu', minRatio: 1 },
 ];

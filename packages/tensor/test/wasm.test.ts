@@ -391,11 +391,11 @@ describe('WebAssembly softmax and logSoftmax (rows of the last axis)', () => {
   }
 
   it.each([
-    [1000, 1000],
+    [400, 1000],
     [3, 70001], // long rows
     [4097, 3], // short rows with a tail of 3
     [7, 1], // single-element rows
-  ])('(%i, %i) matches float64 within a few ulp, on 1, 2 and 3 threads alike', (rows, r) => {
+  ])('(%i, %i) matches float64 within a few ulp, on 1, 2 and 3 threads alike', { timeout: 30000 }, (rows, r) => {
     const x = Float32Array.from(values(rows * r, rows * 7 + r), (v) => v * 30);
     if (rows >= 4) {
       x[1 * r] = NaN; // row 1 has a NaN

@@ -22,9 +22,14 @@ typedef struct {
 
 static inline v128_t splat(float v) { return wasm_f32x4_splat(v); }
 
-/** 2^n for integer-valued lanes n in [−150, 129], as two factors so that neither over- or underflows. */
+/**
+ * p·2^n for integer-valued lanes n in [−150, 129], as two factors so that neither over- nor
+ * underflows. n's integer bits come from adding 1.5·2²³ (whose float has n in its low mantissa
+ * bits), cheaper on x64 than a saturating float-to-int conversion.
+ */
 static inline v128_t pow2_mul(v128_t p, v128_t n) {
-  v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  v128_t ni = wasm_i32x4_sub(wasm_f32x4_add(n, magic), magic);
   v128_t half = wasm_i32x4_shr(ni, 1);
   v128_t rest = wasm_i32x4_sub(ni, half);
   v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(half, wasm_i32x4_splat(127)), 23);
@@ -34,8 +39,9 @@ static inline v128_t pow2_mul(v128_t p, v128_t n) {
 
 /** e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, times 2^n. */
 static inline v128_t exp4(v128_t x) {
-  // beyond these e^x is +inf or 0 anyway; min/max keep NaN
-  x = wasm_f32x4_min(wasm_f32x4_max(x, splat(-104.0f)), splat(89.0f));
+  // beyond these e^x is +inf or 0 anyway; pmax(x, lo) = x < lo ? lo : x keeps NaN (one maxps
+  // on x64, where min/max with wasm's NaN and −0 rules take several instructions)
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, splat(-104.0f)), splat(89.0f));
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, splat(-2.12194440e-4f)));
