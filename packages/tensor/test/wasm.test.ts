@@ -144,8 +144,11 @@ describe('WebAssembly matmul', () => {
     expectClose(c, refMatmul(a, b, m, k, n), k);
   });
 
-  it('reads transposed and sliced operands through their strides', () => {
-    const [m, k, n] = [37, 45, 29];
+  it.each([
+    [37, 45, 29],
+    [70, 301, 530], // K and N blocks, panel and k tails, packed transposed
+    [5, 600, 1030],
+  ])('reads transposed (%i, %i) · (%i) and sliced operands through their strides', (m, k, n) => {
     const at = values(k * m, 3); // A stored as (k, m)
     const bt = values(n * k, 4); // B stored as (n, k)
     const a = new Float64Array(m * k);

@@ -19,7 +19,7 @@ typedef unsigned int u32;
 #define SCRATCH_FLOATS (MC * KC + KC * NC)
 
 /** What a job descriptor's first 32-bit field says it is (see work.c). */
-enum { JOB_GEMM = 1, JOB_CONV2D = 2, JOB_UNARY = 3, JOB_REDUCE = 4, JOB_SOFTMAX = 5 };
+enum { JOB_GEMM = 1, JOB_CONV2D = 2, JOB_UNARY = 3, JOB_REDUCE = 4, JOB_SOFTMAX = 5, JOB_ADAM = 6 };
 
 u32 gemm_items(const void *job);
 void gemm_item(const void *job, u32 item, float *scratch);
@@ -29,6 +29,8 @@ u32 unary_items(const void *job);
 void unary_item(const void *job, u32 item, float *scratch);
 u32 softmax_items(const void *job);
 void softmax_item(const void *job, u32 item, float *scratch);
+u32 adam_items(const void *job);
+void adam_item(const void *job, u32 item, float *scratch);
 u32 reduce_items(const void *job);
 void reduce_item(const void *job, u32 item, float *scratch);
 

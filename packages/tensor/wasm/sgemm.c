@@ -22,6 +22,8 @@ typedef struct {
   const float *b;      // B of batch 0, row-major with row stride ldb
   u32 ldb, b_batch;
   float *c;            // C of batch 0, contiguous (m, n) per batch entry
+  u32 a_trans;         // 1: A is stored transposed, A[i, p] = a[p·lda + i]
+  u32 b_trans;         // 1: B is stored transposed, B[p, j] = b[j·ldb + p]
 } Job;
 
 /**
@@ -46,6 +48,56 @@ static void pack_b(const float *b, u32 ldb, u32 kc, u32 n, float *dst) {
         dst += NR;
         src += ldb;
       }
+    }
+  }
+}
+
+/** pack_b for B stored transposed (bt (n, k), row stride ldbt): 4×4 transposes into the panels. */
+static void pack_b_t(const float *bt, u32 ldbt, u32 p0, u32 kc, u32 n, float *dst) {
+  u32 panels = (n + NR - 1) / NR;
+  for (u32 q = 0; q < panels; q++) {
+    u32 j0 = q * NR;
+    if (j0 + NR <= n) {
+      for (u32 half = 0; half < NR; half += 4) {
+        const float *s0 = bt + (unsigned long)(j0 + half) * ldbt + p0;
+        const float *s1 = s0 + ldbt, *s2 = s1 + ldbt, *s3 = s2 + ldbt;
+        float *d = dst + half;
+        u32 kk = 0;
+        for (; kk + 4 <= kc; kk += 4) {
+          v128_t r0v = wasm_v128_load(s0 + kk), r1v = wasm_v128_load(s1 + kk);
+          v128_t r2v = wasm_v128_load(s2 + kk), r3v = wasm_v128_load(s3 + kk);
+          v128_t t0 = wasm_i32x4_shuffle(r0v, r1v, 0, 4, 1, 5);
+          v128_t t1 = wasm_i32x4_shuffle(r2v, r3v, 0, 4, 1, 5);
+          v128_t t2 = wasm_i32x4_shuffle(r0v, r1v, 2, 6, 3, 7);
+          v128_t t3 = wasm_i32x4_shuffle(r2v, r3v, 2, 6, 3, 7);
+          wasm_v128_store(d, wasm_i64x2_shuffle(t0, t1, 0, 2));
+          wasm_v128_store(d + NR, wasm_i64x2_shuffle(t0, t1, 1, 3));
+          wasm_v128_store(d + 2 * NR, wasm_i64x2_shuffle(t2, t3, 0, 2));
+          wasm_v128_store(d + 3 * NR, wasm_i64x2_shuffle(t2, t3, 1, 3));
+          d += 4 * NR;
+        }
+        for (; kk < kc; kk++) {
+          d[0] = s0[kk]; d[1] = s1[kk]; d[2] = s2[kk]; d[3] = s3[kk];
+          d += NR;
+        }
+      }
+    } else {
+      for (u32 kk = 0; kk < kc; kk++) {
+        for (u32 c = 0; c < NR; c++) dst[kk * NR + c] = j0 + c < n ? bt[(unsigned long)(j0 + c) * ldbt + p0 + kk] : 0.0f;
+      }
+    }
+    dst += (unsigned long)kc * NR;
+  }
+}
+
+/** pack_a for A stored transposed (at (k, m), row stride ldat): each k gives MR consecutive floats. */
+static void pack_a_t(const float *at, u32 ldat, u32 i0, u32 mc, u32 p0, u32 kc, float *dst) {
+  for (u32 r0 = 0; r0 < mc; r0 += MR) {
+    u32 rows = min_u(MR, mc - r0);
+    const float *src = at + (unsigned long)p0 * ldat + i0 + r0;
+    for (u32 kk = 0; kk < kc; kk++, src += ldat, dst += MR) {
+      if (rows == MR) wasm_v128_store(dst, wasm_v128_load(src));
+      else for (u32 r = 0; r < MR; r++) dst[r] = r < rows ? src[r] : 0.0f;
     }
   }
 }
@@ -165,10 +217,12 @@ void gemm_item(const void *desc, u32 item, float *scratch) {
   }
   for (u32 p0 = 0; p0 < k; p0 += KC) {
     u32 kc = min_u(KC, k - p0);
-    pack_a(a, job->lda, i0, mc, p0, kc, scratch);
+    if (job->a_trans) pack_a_t(a, job->lda, i0, mc, p0, kc, scratch);
+    else pack_a(a, job->lda, i0, mc, p0, kc, scratch);
     for (u32 jb = 0; jb < n; jb += NC) {
       u32 nc = min_u(NC, n - jb);
-      pack_b(b + (unsigned long)p0 * job->ldb + jb, job->ldb, kc, nc, bpack);
+      if (job->b_trans) pack_b_t(b + (unsigned long)jb * job->ldb, job->ldb, p0, kc, nc, bpack);
+      else pack_b(b + (unsigned long)p0 * job->ldb + jb, job->ldb, kc, nc, bpack);
       for (u32 q = 0; q * NR < nc; q++) {
         u32 j0 = jb + q * NR;
         const float *bpanel = bpack + (unsigned long)q * kc * NR;

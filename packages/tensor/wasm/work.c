@@ -12,6 +12,7 @@ EXPORT u32 job_items(const u32 *job) {
     case JOB_UNARY: return unary_items(job);
     case JOB_REDUCE: return reduce_items(job);
     case JOB_SOFTMAX: return softmax_items(job);
+    case JOB_ADAM: return adam_items(job);
     default: return 0;
   }
 }
@@ -24,6 +25,7 @@ EXPORT void work_item(const u32 *job, u32 item, float *scratch) {
     case JOB_UNARY: unary_item(job, item, scratch); break;
     case JOB_REDUCE: reduce_item(job, item, scratch); break;
     case JOB_SOFTMAX: softmax_item(job, item, scratch); break;
+    case JOB_ADAM: adam_item(job, item, scratch); break;
     default: break;
   }
 }

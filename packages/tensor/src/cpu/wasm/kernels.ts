@@ -67,5 +67,12 @@ export function wasmKernels(rt: WasmRuntime): Record<string, CpuKernel> {
       fallback(inputs, outputs, params);
     };
   }
+  const adamFallback = CPU_KERNELS.adamStep;
+  kernels.adamStep = (inputs, outputs, params) => {
+    const outs = outputs.map((o) => o.storage);
+    const f32 = inputs.every((v) => v.dtype === 'float32') && outs.every((o) => o instanceof Float32Array);
+    if (f32 && outs[0].length >= rt.minElements && rt.adamStep(inputs, outs as Float32Array[], params)) return;
+    adamFallback(inputs, outputs, params);
+  };
   return kernels;
 }

@@ -11,7 +11,7 @@
  */
 import type { View } from '../../backend.js';
 import type { TypedArray } from '../../dtype.js';
-import type { Conv2dParams } from '../../primitives.js';
+import type { AdamStepParams, Conv2dParams } from '../../primitives.js';
 import { dense } from '../strided.js';
 import { WASM_MAX_PAGES, WASM_SHARED_BASE64, WASM_SINGLE_BASE64 } from './binary.generated.js';
 import { CLAIM, CTRL_BYTES, detectPlatform, DONE, drain, GEN, JOB, type PoolWorker, startWorker, STOP, waitReady } from './pool.js';
@@ -31,7 +31,7 @@ export interface WasmRuntimeOptions {
    */
   matmulMinWork?: number;
   /**
-   * Elements from which exp, log, tanh, sigmoid, sum, max, softmax and logSoftmax of float32 run here (default 8192:
+   * Elements from which exp, log, tanh, sigmoid, sum, max, softmax, logSoftmax and adamStep of float32 run here (default 8192:
    * below it the copies into and out of the linear memory cost more than the TypeScript loop).
    * 0 sends every one here (tests do).
    */
@@ -58,6 +58,7 @@ const JOB_CONV2D = 2;
 const JOB_UNARY = 3;
 const JOB_REDUCE = 4;
 const JOB_SOFTMAX = 5;
+const JOB_ADAM = 6;
 /** Bytes reserved for a job descriptor. */
 const JOB_BYTES = 128;
 
@@ -158,15 +159,23 @@ export class WasmRuntime {
     const bPtr = aPtr + aBytes;
     const cPtr = bPtr + bBytes;
     const f32 = this.#f32;
+    // a transposed view (column stride ≠ 1, row stride 1) is copied as stored, rows of its
+    // transpose, and the kernel packs it transposed: no element-by-element copy here
+    const aT = a.strides[rank - 1] !== 1 && a.strides[rank - 2] === 1 && m > 1;
+    const bT = b.strides[rank - 1] !== 1 && b.strides[rank - 2] === 1 && n > 1;
     for (let i = 0; i < aCount; i++) {
-      copyMatrix(a.storage, aOffs[i], a.strides[rank - 2], a.strides[rank - 1], m, k, f32, aPtr / 4 + i * m * k);
+      const at = aPtr / 4 + i * m * k;
+      if (aT) copyMatrix(a.storage, aOffs[i], a.strides[rank - 1], 1, k, m, f32, at);
+      else copyMatrix(a.storage, aOffs[i], a.strides[rank - 2], a.strides[rank - 1], m, k, f32, at);
     }
     for (let i = 0; i < bCount; i++) {
-      copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, bPtr / 4 + i * k * n);
+      const at = bPtr / 4 + i * k * n;
+      if (bT) copyMatrix(b.storage, bOffs[i], b.strides[rank - 1], 1, n, k, f32, at);
+      else copyMatrix(b.storage, bOffs[i], b.strides[rank - 2], b.strides[rank - 1], k, n, f32, at);
     }
     // the job descriptor: see `Job` in wasm/sgemm.c
-    const job = new Uint32Array(this.#memory.buffer, this.#job, 12);
-    job.set([JOB_GEMM, m, n, k, batches, aPtr, k, aShared ? 0 : m * k, bPtr, n, bShared ? 0 : k * n, cPtr]);
+    const job = new Uint32Array(this.#memory.buffer, this.#job, 14);
+    job.set([JOB_GEMM, m, n, k, batches, aPtr, aT ? m : k, aShared ? 0 : m * k, bPtr, bT ? k : n, bShared ? 0 : k * n, cPtr, aT ? 1 : 0, bT ? 1 : 0]);
     this.#run(this.#x.job_items(this.#job), batches * m * n * k);
     out.set(this.#f32.subarray(cPtr / 4, cPtr / 4 + batches * m * n));
     return true;
@@ -261,6 +270,26 @@ export class WasmRuntime {
     new Uint32Array(this.#memory.buffer, this.#job, 6).set([JOB_SOFTMAX, log ? 1 : 0, rows, r, xPtr, yPtr]);
     this.#run(this.#x.job_items(this.#job), rows * r * 16);
     out.set(this.#f32.subarray(yPtr / 4, yPtr / 4 + rows * r));
+    return true;
+  }
+
+  /**
+   * The fused Adam update (the `adamStep` primitive) for float32 views of one shape: inputs
+   * (param, grad, m, v[, vMax]), outputs (param', m', v'[, vMax']). False if they do not fit.
+   */
+  adamStep(inputs: readonly View<TypedArray>[], outputs: readonly Float32Array[], p: AdamStepParams): boolean {
+    const n = outputs[0].length;
+    const bytes = align(n * 4);
+    const arrays = inputs.length + outputs.length;
+    if (!this.#reserve(arrays * bytes)) return false;
+    const ptrs = Array.from({ length: 9 }, (_, i) => (i < inputs.length ? this.#workBase + i * bytes : 0));
+    for (let i = 0; i < outputs.length; i++) ptrs[5 + i] = this.#workBase + (inputs.length + i) * bytes;
+    inputs.forEach((v, i) => this.#f32.set(dense(v), ptrs[i] / 4));
+    // the job descriptor: see `AdamJob` in wasm/optim.c (three words, nine pointers, five floats)
+    new Uint32Array(this.#memory.buffer, this.#job, 12).set([JOB_ADAM, n, inputs.length === 5 ? 1 : 0, ...ptrs]);
+    new Float32Array(this.#memory.buffer, this.#job + 12 * 4, 5).set([p.beta1, p.beta2, p.eps, p.stepSize, p.vScale]);
+    this.#run(this.#x.job_items(this.#job), n * 8);
+    outputs.forEach((o, i) => o.set(this.#f32.subarray(ptrs[5 + i] / 4, ptrs[5 + i] / 4 + n)));
     return true;
   }
 
