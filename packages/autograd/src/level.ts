@@ -188,17 +188,22 @@ export class Level {
           needsGrad: node.inputTracked,
         };
         const rule = node.rule;
-        const results = scope(() => rule.vjp(ctx, filled));
-        results.forEach((r, i) => {
-          if (!r || !node.inputTracked[i]) return;
-          const want = node.inputMetas[i].shape;
-          if (r.shape.length !== want.length || r.shape.some((d, j) => d !== want[j])) {
-            throw new Error(`${name}: the rule of "${node.op}" gave a cotangent of shape (${r.shape.join(', ')}) for an input of shape (${want.join(', ')})`);
-          }
-          accumulate(node.inputIds[i], own(r));
-        });
-        for (const r of results) r?.dispose();
-        for (const g of filled) g.dispose();
+        let results: (Tensor | null)[] = [];
+        try {
+          results = scope(() => rule.vjp(ctx, filled));
+          results.forEach((r, i) => {
+            if (!r || !node.inputTracked[i]) return;
+            const want = node.inputMetas[i].shape;
+            if (r.shape.length !== want.length || r.shape.some((d, j) => d !== want[j])) {
+              throw new Error(`${name}: the rule of "${node.op}" gave a cotangent of shape (${r.shape.join(', ')}) for an input of shape (${want.join(', ')})`);
+            }
+            accumulate(node.inputIds[i], own(r));
+          });
+        } finally {
+          // also when the rule throws (a refused op, a bad shape): these are no longer in `grads`
+          for (const r of results) r?.dispose();
+          for (const g of filled) g.dispose();
+        }
         if (!opts.retainGraph) node.release();
       }
     } catch (e) {

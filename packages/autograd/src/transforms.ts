@@ -166,8 +166,15 @@ export function valueAndGrad<Args extends unknown[], const N extends number | re
       for (const t of leaves(value)) t.dispose();
       throw e;
     }
-    const grads = pullback(seed);
-    seed.dispose();
+    let grads: ReturnType<typeof pullback>;
+    try {
+      grads = pullback(seed);
+    } catch (e) {
+      for (const t of leaves(value)) t.dispose(); // the value is not returned either
+      throw e;
+    } finally {
+      seed.dispose();
+    }
     const result = typeof nums === 'number' ? grads[0] : grads;
     return [value, result as GradOf<Args, N>];
   };

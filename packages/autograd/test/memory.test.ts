@@ -4,7 +4,7 @@
  * training loop stays flat.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2d, maxPool2d, memory, oneHot, random, scope, tensor, Tensor } from '@ml/tensor';
+import { adamStep, conv2d, maxPool2d, memory, oneHot, random, scope, tensor, Tensor, zerosLike } from '@ml/tensor';
 import type { MemoryInfo } from '@ml/tensor';
 import { backward, checkpoint, customVjp, grad, hessian, jacobian, jvp, noGrad, requiresGrad, valueAndGrad, vjp, zeroGrad } from '@ml/autograd';
 
@@ -124,6 +124,31 @@ describe('transforms free everything but their results', () => {
     const w = U(22, [5]);
     expectOnlyResults(() => [grad((x: Tensor) => sq(x.sin()).sum())(w)]);
     expectOnlyResults(() => [grad((x: Tensor) => checkpoint((h: Tensor) => h.exp().mul(h))(x.cos()).sum())(w)]);
+  });
+});
+
+describe('a rule that throws frees what the pass held', () => {
+  // adamStep's rule refuses to differentiate: the pass stops there and must not leak
+  const refused = (x: Tensor) => {
+    const z = zerosLike(x);
+    const r = adamStep(x, x, z, z, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+    return r.param.square().sum();
+  };
+
+  it('grad', () => {
+    const x = U(71, [5]);
+    const before = memory();
+    expect(() => grad(refused)(x)).toThrow(/adamStep: the fused Adam update is not differentiable/);
+    expect(memory()).toEqual(before);
+    x.dispose();
+  });
+
+  it('backward', () => {
+    const x = requiresGrad(U(72, [5]));
+    const before = memory();
+    expect(() => scope(() => backward(refused(x)))).toThrow(/not differentiable/);
+    expect(memory()).toEqual(before);
+    x.dispose();
   });
 });
 

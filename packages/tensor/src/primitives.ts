@@ -117,7 +117,7 @@ export interface Conv2dParams {
 }
 
 /**
- * Params of the `adamStep` primitive: one fused Adam update (see `adamStep` in ops/nn.ts).
+ * Params of the `adamStep` primitive: one fused Adam update (see `adamStep` in ops/optim.ts).
  * m' = m + (1 − β₁)(g − m), v' = β₂v + (1 − β₂)g², v̂ = max(vMax, v') or v',
  * θ' = θ − stepSize · m' / (√v̂ · vScale + ε).
  */
@@ -224,6 +224,14 @@ const rules: Record<string, Rule> = {
     const [n, c, h, wd] = x.shape;
     const [o, cw, kh, kw] = w.shape;
     if (cw !== c) fail(op, `x ${fmt(x.shape)} has ${c} channels but weight ${fmt(w.shape)} expects ${cw}`);
+    const pair = (name: string, v: unknown, min: number) => {
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((e) => Number.isInteger(e) && e >= min)) {
+        fail(op, `${name} must be a pair of integers >= ${min}, got ${JSON.stringify(v)}`);
+      }
+    };
+    pair('stride', p.stride, 1);
+    pair('padding', p.padding, 0);
+    pair('dilation', p.dilation, 1);
     const [oh, ow] = windowOutput(op, h, wd, { ...p, kernel: [kh, kw], padValue: 0 });
     return [{ shape: [n, o, oh, ow], dtype: x.dtype }];
   },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { memory } from '../src/engine.js';
+import { apply1, memory } from '../src/engine.js';
 import { arange, ones, tensor, zeros } from '../src/ops/create.js';
 import { avgPool2d, col2im, conv1d, conv2d, im2col, maxPool2d } from '../src/ops/conv.js';
 import type { Tensor } from '../src/tensor.js';
@@ -604,5 +604,19 @@ describe('errors', () => {
     expect(() => col2im(zeros([1, 4, 8]), [4, 4], { kernel: 2 })).toThrow(/col2im: cols \(1, 4, 8\) has 8 columns but size \(4, 4\) .* gives 3·3 = 9 windows/);
     expect(() => col2im(zeros([4, 8]), [1, 4], { kernel: 2 })).toThrow(/col2im: kernel \(2, 2\) .* size \(1, 4\)/);
     expect(() => col2im(zeros([1, 2, 3, 4]), [4, 4], { kernel: 2 })).toThrow('col2im: cols must be (N, C·kh·kw, L) or (C·kh·kw, L), got (1, 2, 3, 4)');
+  });
+});
+
+describe('the conv2d primitive validates its params', () => {
+  const x = zeros([1, 2, 5, 5]);
+  const w = zeros([3, 2, 3, 3]);
+  const base = { stride: [1, 1], padding: [0, 0], dilation: [1, 1] };
+  test.each([
+    ['stride', { ...base, stride: [0, 1] }, /conv2d: stride must be a pair of integers >= 1, got \[0,1\]/],
+    ['padding', { ...base, padding: [-1, 0] }, /conv2d: padding must be a pair of integers >= 0/],
+    ['dilation', { ...base, dilation: [1.5, 1] }, /conv2d: dilation must be a pair of integers >= 1/],
+    ['a missing pair', { stride: [1, 1], padding: [0, 0] }, /conv2d: dilation must be a pair/],
+  ])("%s", (_name, params, message) => {
+    expect(() => apply1('conv2d', [x, w], params)).toThrow(message);
   });
 });

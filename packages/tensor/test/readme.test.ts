@@ -12,6 +12,20 @@ describe('README', () => {
     expect(readme).toContain(example.trim());
   });
 
+  it('shows examples/wasm.ts verbatim and runs it as the comments say', async () => {
+    const readme = readFileSync(here('../README.md'), 'utf8');
+    expect(readme).toContain(readFileSync(here('../examples/wasm.ts'), 'utf8').trim());
+    const lines: unknown[][] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args));
+    try {
+      const { c } = await import('../examples/wasm.js');
+      expect(lines).toEqual([[true, [512, 512]], [true]]);
+      expect(c.shape).toEqual([512, 512]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('runs the quickstart and prints what the comments say', async () => {
     const lines: unknown[][] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void lines.push(args));
