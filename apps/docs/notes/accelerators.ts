@@ -1,12 +1,12 @@
 /**
  * Accelerators: what a GPU does differently from a CPU, measured. The same matrix products run on
- * @ml/tensor's CPU backend and, when this browser has WebGPU, on the WebGPU backend: timed over a
- * range of sizes, checked equal, and plotted. Then one-at-a-time versus batched products, which is
- * why batching matters.
+ * @ml/tensor's CPU backend (its TypeScript kernels, then its WebAssembly SIMD kernels) and, when
+ * this browser has WebGPU, on the WebGPU backend: timed over a range of sizes, checked equal, and
+ * plotted. Then one-at-a-time versus batched products, which is why batching matters.
  */
 import * as Plot from '@observablehq/plot';
-import { createCpuBackend, tensor } from '@ml/tensor';
-import type { Backend, Tensor } from '@ml/tensor';
+import { createCpuBackend, loadWasmRuntime, tensor } from '@ml/tensor';
+import type { Backend, Tensor, WasmRuntime, WasmRuntimeOptions } from '@ml/tensor';
 import type { NoteContext } from '../src/runtime/context.js';
 
 // ---- Arithmetic
@@ -139,9 +139,11 @@ export type Timing = {
   runs: number;
 };
 
+/** One size's differences; null where a backend did not run that size. */
 export type Agreement = {
   n: number;
-  'cpu vs float64': number;
+  'cpu vs float64': number | null;
+  'cpu+wasm vs float64': number | null;
   'webgpu vs float64': number | null;
   'webgpu vs cpu': number | null;
   agree: boolean;
@@ -154,6 +156,8 @@ export interface Options {
   maxRunMs?: number;
   /** Size of the batching experiment: W is (d, d), applied to `vectors` vectors. */
   batching?: { d: number; vectors: number };
+  /** Options of the WebAssembly runtime (`loadWasmRuntime`), e.g. `{ threads: 1 }`. */
+  wasm?: WasmRuntimeOptions;
 }
 
 /** The WebGPU backend of this page, or why there is none. */
@@ -169,17 +173,37 @@ export function findGpu(ctx: NoteContext): { gpu: Backend | null; name: string; 
   return { gpu: null, name: 'none', reason };
 }
 
-export default async function run(ctx: NoteContext, options: Options = {}) {
+/**
+ * Why the WebAssembly runtime got `threads` threads. Its matmul is synchronous: the calling
+ * thread takes a share of the work, then blocks (Atomics.wait) until the worker threads have done
+ * theirs. A page's main thread may not block, so there it computes alone.
+ */
+export function threadsNote(threads: number): string {
+  const page = typeof document !== 'undefined'; // a page's main thread (a Worker has no document)
+  if (threads > 1) return `${threads} threads share each large product`;
+  return page
+    ? "1 thread: a page's main thread may not block in Atomics.wait, which it must do to wait for worker threads (a Worker in a cross-origin-isolated page can use several)"
+    : '1 thread (this machine reports one core, or { threads: 1 } was asked for)';
+}
+
+/** The measurements, given the WebAssembly runtime or the error that kept it from loading. */
+async function measure(ctx: NoteContext, wasm: WasmRuntime | Error, options: Options) {
   const sizes = options.sizes ?? [64, 128, 256, 512, 1024, 2048];
   const maxRunMs = options.maxRunMs ?? 1500;
   const batching = options.batching ?? { d: 512, vectors: 64 };
 
   // ---- 1. Which processors this page can use.
   const found = findGpu(ctx);
-  const cpu = ctx.backend.name === 'cpu' ? ctx.backend : createCpuBackend();
-  const backends: [string, Backend][] = [['cpu', cpu]];
+  // 'cpu' is always the plain backend, so that its row measures the TypeScript kernels.
+  const backends: [string, Backend][] = [['cpu', createCpuBackend()]];
+  if (!(wasm instanceof Error)) backends.push(['cpu+wasm', createCpuBackend({ wasm })]);
   if (found.gpu) backends.push(['webgpu', found.gpu]);
   ctx.print(`CPU backend: @ml/tensor's own kernels, in JavaScript on one thread`);
+  ctx.print(
+    wasm instanceof Error
+      ? `CPU backend with WebAssembly: not available here (${wasm.message})`
+      : `CPU backend with WebAssembly: SIMD kernels compiled from C, ${threadsNote(wasm.threads)}`,
+  );
   ctx.print(found.gpu ? `WebGPU backend: ${found.name}` : `WebGPU: not available here (${found.reason})`);
 
   // ---- 2. Arithmetic intensity, from the formulas: FLOPs per byte that must cross the memory bus.
@@ -190,7 +214,7 @@ export default async function run(ctx: NoteContext, options: Options = {}) {
   const timings: Timing[] = [];
   const outputs = new Map<number, Map<string, Float32Array>>();
   const stopped = new Set<string>();
-  const failed = new Map<string, string>(); // a GPU backend that cannot run a step, and why
+  const failed = new Map<string, string>(); // a backend other than 'cpu' that cannot run a step, and why
   const inputs = new Map<number, { a: Float32Array; b: Float32Array }>();
   for (const [si, n] of sizes.entries()) {
     // Predict this size from the previous one (n³ work: ×8 per doubling) and stop in time.
@@ -221,7 +245,7 @@ export default async function run(ctx: NoteContext, options: Options = {}) {
         }, tick);
         timings.push({ backend: name, n, ms: round(ms, 3), 'GFLOP/s': round(gflops(matmulFlops(n), ms), 3), runs });
       } catch (e) {
-        // The CPU must work; a GPU backend may lack a kernel or lose its device: say so, go on without it.
+        // The CPU must work; another backend may lack a kernel or lose its device: say so, go on without it.
         if (name === 'cpu' || (e instanceof Error && e.name === 'AbortError')) throw e;
         failed.set(name, e instanceof Error ? e.message.split('\n')[0] : String(e));
         stopped.add(name);
@@ -235,30 +259,38 @@ export default async function run(ctx: NoteContext, options: Options = {}) {
   const working = backends.filter(([name]) => !failed.has(name));
   ctx.table(timings, { caption: 'C = A·B, n×n float32: median time per product, waiting for the result' });
 
-  // ---- 4. Equal results: each backend against float64 on sampled rows, WebGPU against the CPU everywhere.
+  // ---- 4. Equal results: every product against float64 on sampled rows, WebGPU against the CPU everywhere.
   const agreement: Agreement[] = [];
   for (const [n, byBackend] of outputs) {
     const { a, b } = inputs.get(n)!;
     const rows = [...new Set([0, Math.floor(n / 3), Math.floor((2 * n) / 3), n - 1])];
     const ref = referenceRows(a, b, n, rows);
+    const vsFloat64 = (name: string) => {
+      const c = byBackend.get(name);
+      return c ? relDiff(pickRows(c, n, rows), ref) : null;
+    };
     const c = byBackend.get('cpu');
     const g = byBackend.get('webgpu');
-    if (!c) continue;
     const row: Agreement = {
       n,
-      'cpu vs float64': relDiff(pickRows(c, n, rows), ref),
-      'webgpu vs float64': g ? relDiff(pickRows(g, n, rows), ref) : null,
-      'webgpu vs cpu': g ? relDiff(g, c) : null,
+      'cpu vs float64': vsFloat64('cpu'),
+      'cpu+wasm vs float64': vsFloat64('cpu+wasm'),
+      'webgpu vs float64': vsFloat64('webgpu'),
+      'webgpu vs cpu': g && c ? relDiff(g, c) : null,
       agree: false,
     };
-    row.agree = [row['cpu vs float64'], row['webgpu vs float64'], row['webgpu vs cpu']].every((d) => d === null || d <= TOLERANCE);
+    const diffs = [row['cpu vs float64'], row['cpu+wasm vs float64'], row['webgpu vs float64'], row['webgpu vs cpu']];
+    row.agree = diffs.every((d) => d === null || d <= TOLERANCE);
     agreement.push(row);
   }
+  const dash = (d: number | null) => d ?? '–';
   ctx.table(
     agreement.map((r) => ({
-      ...r,
-      'webgpu vs float64': r['webgpu vs float64'] ?? '–',
-      'webgpu vs cpu': r['webgpu vs cpu'] ?? '–',
+      n: r.n,
+      'cpu vs float64': dash(r['cpu vs float64']),
+      'cpu+wasm vs float64': dash(r['cpu+wasm vs float64']),
+      'webgpu vs float64': dash(r['webgpu vs float64']),
+      'webgpu vs cpu': dash(r['webgpu vs cpu']),
       agree: r.agree ? '✓' : '✗',
     })),
     { caption: `max |difference| / max |reference| (tolerance ${TOLERANCE}); float64 on 4 sampled rows` },
@@ -359,6 +391,9 @@ export default async function run(ctx: NoteContext, options: Options = {}) {
   await ctx.progress(1);
 
   return {
+    wasm: wasm instanceof Error
+      ? { available: false, reason: wasm.message }
+      : { available: true, threads: wasm.threads, ...(failed.has('cpu+wasm') ? { failed: failed.get('cpu+wasm') } : {}) },
     webgpu: found.gpu ? { available: true, adapter: found.name, ...(failed.has('webgpu') ? { failed: failed.get('webgpu') } : {}) } : { available: false, reason: found.reason },
     intensity: intensityRows,
     timings,
@@ -368,6 +403,24 @@ export default async function run(ctx: NoteContext, options: Options = {}) {
     batching: batchRows,
     batchAgree,
   };
+}
+
+/**
+ * Loads the WebAssembly runtime (or keeps the error that stopped it), runs the measurements, and
+ * stops the runtime's worker threads at the end, whatever happened.
+ */
+export default async function run(ctx: NoteContext, options: Options = {}) {
+  let wasm: WasmRuntime | Error;
+  try {
+    wasm = await loadWasmRuntime(options.wasm);
+  } catch (e) {
+    wasm = e instanceof Error ? e : new Error(String(e));
+  }
+  try {
+    return await measure(ctx, wasm, options);
+  } finally {
+    if (!(wasm instanceof Error)) wasm.dispose();
+  }
 }
 
 function round(x: number, digits: number): number {
