@@ -218,7 +218,7 @@ export class WasmRuntime {
   }
 
   /**
-   * out = f(x) elementwise for a float32 view x (any strides) and f one of {@link WASM_UNARY}.
+   * out = f(x) elementwise for a float32 view x (any strides) and f one of exp, log, tanh, sigmoid.
    * False (nothing written) if x does not fit in the linear memory.
    */
   unary(op: keyof typeof WASM_UNARY, x: View<TypedArray>, out: Float32Array): boolean {
