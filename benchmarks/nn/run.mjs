@@ -205,7 +205,7 @@ async function loadOurs(lib, builders, gpuEnv) {
   let wasmRow;
   try {
     const runtime = await ml.loadWasmRuntime();
-    wasmRow = oursRow(lib, builders.builders, 'ours-wasm', ml.createCpuBackend({ wasm: runtime }), `${version}, WebAssembly matmul on ${runtime.threads} thread(s)`);
+    wasmRow = oursRow(lib, builders.builders, 'ours-wasm', ml.createCpuBackend({ wasm: runtime }), `${version}, WebAssembly SIMD kernels on ${runtime.threads} thread(s)`);
   } catch (e) {
     wasmRow = { id: 'ours-wasm', reason: `cannot load the WebAssembly runtime: ${firstLine(e)}` };
   }
@@ -525,7 +525,15 @@ async function main() {
     const tw = row.libs['tfjs-wasm'];
     if (w && tw) {
       const r = w.samplesPerSec && tw.samplesPerSec ? w.samplesPerSec / tw.samplesPerSec : null;
-      info.push({ model: row.model.id, label: `${row.model.id}: ours-wasm ÷ tfjs-wasm (the WebAssembly target: ≥ 2× on the MLP)`, ratio: r, detail: r === null ? 'n/a (not timed, see the notes)' : `${r.toFixed(2)}× (${w.samplesPerSec.toFixed(0)} vs ${tw.samplesPerSec.toFixed(0)} samples/s)` });
+      const detail = r === null ? 'n/a (not timed, see the notes)' : `${r.toFixed(2)}× (${w.samplesPerSec.toFixed(0)} vs ${tw.samplesPerSec.toFixed(0)} samples/s)`;
+      if (row.model.id === 'mlp') {
+        // the WebAssembly path's target: the MNIST MLP trains ≥ 2× as fast as on TF.js wasm
+        const checked = w.check?.ok !== false && tw.check?.ok !== false;
+        const status = r === null ? 'SKIP' : r >= TARGET && checked ? 'PASS' : 'FAIL';
+        targets.push({ model: row.model.id, label: `mlp: ours (cpu+wasm) ≥ ${TARGET}× tfjs-wasm samples/s`, status, ratio: r, detail: detail + (checked ? '' : '; the losses disagree') });
+      } else {
+        info.push({ model: row.model.id, label: `${row.model.id}: ours-wasm ÷ tfjs-wasm`, ratio: r, detail });
+      }
     }
   }
 
@@ -626,7 +634,7 @@ function renderText(json, ids, results, targets, info, gpuEnv) {
     lines.push(...notes);
   }
   lines.push('');
-  lines.push(`target: with the CPU backend, ours ≥ ${TARGET}× tfjs-cpu in samples/s on both models:`);
+  lines.push(`targets: with the CPU backend, ours ≥ ${TARGET}× tfjs-cpu in samples/s on both models; with its WebAssembly kernels, ≥ ${TARGET}× tfjs-wasm on the MLP:`);
   for (const t of targets) lines.push(`  ${t.status.padEnd(4)}  ${t.label}: ${t.detail}`);
   if (info.length) {
     lines.push('for information:');
