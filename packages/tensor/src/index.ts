@@ -13,7 +13,7 @@
  */
 export type { Backend, BackendMemory, Capabilities, View } from './backend.js';
 export { CpuBackend, createCpuBackend } from './cpu/backend.js';
-export type { CpuKernel } from './cpu/backend.js';
+export type { CpuBackendOptions, CpuKernel } from './cpu/backend.js';
 export { loadWasmRuntime, WasmRuntime } from './cpu/wasm/runtime.js';
 export type { WasmRuntimeOptions } from './cpu/wasm/runtime.js';
 export type { DType, TypedArray } from './dtype.js';
