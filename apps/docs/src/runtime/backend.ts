@@ -2,7 +2,10 @@
  * The one place that chooses the backend notes run on in the page.
  *
  * WebGPU (@ml/gpu-webgpu) when the browser has `navigator.gpu` and it gives an adapter, else the
- * CPU backend of @ml/tensor. `?backend=cpu` in the page's address forces the CPU. Everything else
+ * CPU backend of @ml/tensor, with its WebAssembly SIMD kernels where they load (on a page's main
+ * thread they run on one thread; float32 matmul, conv, softmax... are several times faster than
+ * the TypeScript kernels, which remain for everything else). `?backend=cpu` in the page's
+ * address forces the CPU. Everything else
  * (the Runnable component, the backend badge, which shows `backend.name`) only sees the Backend.
  */
 import type { Backend } from '@ml/tensor';
@@ -25,8 +28,7 @@ async function choose(): Promise<Backend> {
       console.info(`Notes run on the CPU: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  const { createCpuBackend } = await import('@ml/tensor');
-  return createCpuBackend();
+  return cpuBackend();
 }
 
 /** The backend of this page, created on first use and shared by every note on the page. */
@@ -40,9 +42,23 @@ export function pageBackend(): Promise<Backend> {
 
 let cpu: Promise<Backend> | undefined;
 
-/** The CPU backend, for notes that need what the page's GPU backend lacks (float64, a kernel). */
+/** The CPU backend with its WebAssembly kernels, or without them when they cannot load. */
+async function createCpu(): Promise<Backend> {
+  const { createCpuBackend, loadWasmRuntime } = await import('@ml/tensor');
+  try {
+    return createCpuBackend({ wasm: await loadWasmRuntime() });
+  } catch (e) {
+    console.info(`The CPU backend runs its TypeScript kernels only: ${e instanceof Error ? e.message : String(e)}`);
+    return createCpuBackend();
+  }
+}
+
+/**
+ * The CPU backend (one per page), for the page when it has no GPU and for notes that need what the
+ * page's GPU backend lacks (float64, a kernel).
+ */
 export function cpuBackend(): Promise<Backend> {
-  cpu ??= import('@ml/tensor').then(({ createCpuBackend }) => createCpuBackend());
+  cpu ??= createCpu();
   return cpu;
 }
 
