@@ -52,6 +52,31 @@ static void pack_b(const float *b, u32 ldb, u32 kc, u32 n, float *dst) {
   }
 }
 
+/**
+ * Transposes 4 rows of kc floats (row r at src + r·lds) into dst, k-major: dst[k·ldd + r] =
+ * src[r·lds + k]. 4×4 blocks go through registers (two rounds of shuffles).
+ */
+static void transpose_4_rows(const float *src, u32 lds, u32 kc, float *dst, u32 ldd) {
+  const float *s0 = src, *s1 = src + lds, *s2 = src + 2 * lds, *s3 = src + 3 * lds;
+  u32 kk = 0;
+  for (; kk + 4 <= kc; kk += 4) {
+    v128_t r0v = wasm_v128_load(s0 + kk), r1v = wasm_v128_load(s1 + kk);
+    v128_t r2v = wasm_v128_load(s2 + kk), r3v = wasm_v128_load(s3 + kk);
+    v128_t t0 = wasm_i32x4_shuffle(r0v, r1v, 0, 4, 1, 5);
+    v128_t t1 = wasm_i32x4_shuffle(r2v, r3v, 0, 4, 1, 5);
+    v128_t t2 = wasm_i32x4_shuffle(r0v, r1v, 2, 6, 3, 7);
+    v128_t t3 = wasm_i32x4_shuffle(r2v, r3v, 2, 6, 3, 7);
+    wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
+    wasm_v128_store(dst + ldd, wasm_i64x2_shuffle(t0, t1, 1, 3));
+    wasm_v128_store(dst + 2 * ldd, wasm_i64x2_shuffle(t2, t3, 0, 2));
+    wasm_v128_store(dst + 3 * ldd, wasm_i64x2_shuffle(t2, t3, 1, 3));
+    dst += 4 * ldd;
+  }
+  for (; kk < kc; kk++, dst += ldd) {
+    dst[0] = s0[kk]; dst[1] = s1[kk]; dst[2] = s2[kk]; dst[3] = s3[kk];
+  }
+}
+
 /** pack_b for B stored transposed (bt (n, k), row stride ldbt): 4×4 transposes into the panels. */
 static void pack_b_t(const float *bt, u32 ldbt, u32 p0, u32 kc, u32 n, float *dst) {
   u32 panels = (n + NR - 1) / NR;
@@ -59,27 +84,7 @@ static void pack_b_t(const float *bt, u32 ldbt, u32 p0, u32 kc, u32 n, float *ds
     u32 j0 = q * NR;
     if (j0 + NR <= n) {
       for (u32 half = 0; half < NR; half += 4) {
-        const float *s0 = bt + (unsigned long)(j0 + half) * ldbt + p0;
-        const float *s1 = s0 + ldbt, *s2 = s1 + ldbt, *s3 = s2 + ldbt;
-        float *d = dst + half;
-        u32 kk = 0;
-        for (; kk + 4 <= kc; kk += 4) {
-          v128_t r0v = wasm_v128_load(s0 + kk), r1v = wasm_v128_load(s1 + kk);
-          v128_t r2v = wasm_v128_load(s2 + kk), r3v = wasm_v128_load(s3 + kk);
-          v128_t t0 = wasm_i32x4_shuffle(r0v, r1v, 0, 4, 1, 5);
-          v128_t t1 = wasm_i32x4_shuffle(r2v, r3v, 0, 4, 1, 5);
-          v128_t t2 = wasm_i32x4_shuffle(r0v, r1v, 2, 6, 3, 7);
-          v128_t t3 = wasm_i32x4_shuffle(r2v, r3v, 2, 6, 3, 7);
-          wasm_v128_store(d, wasm_i64x2_shuffle(t0, t1, 0, 2));
-          wasm_v128_store(d + NR, wasm_i64x2_shuffle(t0, t1, 1, 3));
-          wasm_v128_store(d + 2 * NR, wasm_i64x2_shuffle(t2, t3, 0, 2));
-          wasm_v128_store(d + 3 * NR, wasm_i64x2_shuffle(t2, t3, 1, 3));
-          d += 4 * NR;
-        }
-        for (; kk < kc; kk++) {
-          d[0] = s0[kk]; d[1] = s1[kk]; d[2] = s2[kk]; d[3] = s3[kk];
-          d += NR;
-        }
+        transpose_4_rows(bt + (unsigned long)(j0 + half) * ldbt + p0, ldbt, kc, dst + half, NR);
       }
     } else {
       for (u32 kk = 0; kk < kc; kk++) {
@@ -108,26 +113,9 @@ void pack_a(const float *a, u32 lda, u32 i0, u32 mc, u32 p0, u32 kc, float *dst)
     u32 rows = min_u(MR, mc - r0);
     const float *src = a + (unsigned long)(i0 + r0) * lda + p0;
     if (rows == MR) {
-      const float *s0 = src, *s1 = src + lda, *s2 = src + 2 * lda, *s3 = src + 3 * lda;
-      u32 kk = 0;
-      for (; kk + 4 <= kc; kk += 4) {
-        // 4×4 transpose: rows of A become k-major columns of the panel
-        v128_t r0v = wasm_v128_load(s0 + kk), r1v = wasm_v128_load(s1 + kk);
-        v128_t r2v = wasm_v128_load(s2 + kk), r3v = wasm_v128_load(s3 + kk);
-        v128_t t0 = wasm_i32x4_shuffle(r0v, r1v, 0, 4, 1, 5);
-        v128_t t1 = wasm_i32x4_shuffle(r2v, r3v, 0, 4, 1, 5);
-        v128_t t2 = wasm_i32x4_shuffle(r0v, r1v, 2, 6, 3, 7);
-        v128_t t3 = wasm_i32x4_shuffle(r2v, r3v, 2, 6, 3, 7);
-        wasm_v128_store(dst, wasm_i64x2_shuffle(t0, t1, 0, 2));
-        wasm_v128_store(dst + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
-        wasm_v128_store(dst + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
-        wasm_v128_store(dst + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
-        dst += 16;
-      }
-      for (; kk < kc; kk++) {
-        dst[0] = s0[kk]; dst[1] = s1[kk]; dst[2] = s2[kk]; dst[3] = s3[kk];
-        dst += MR;
-      }
+      // rows of A become k-major columns of the panel
+      transpose_4_rows(src, lda, kc, dst, MR);
+      dst += (unsigned long)kc * MR;
     } else {
       for (u32 kk = 0; kk < kc; kk++) {
         for (u32 r = 0; r < MR; r++) dst[r] = r < rows ? src[(unsigned long)r * lda + kk] : 0.0f;

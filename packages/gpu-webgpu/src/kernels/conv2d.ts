@@ -20,32 +20,11 @@
 import type { Conv2dParams } from '@ml/tensor';
 import type { GpuKernel, GpuView } from '../backend.js';
 import { workgroupsFor } from '../backend.js';
+import { acc, LARGE_MIN_TILES, THREADS, tileArithmetic, TILES, WX, WY } from './matmul.js';
+import type { TileConfig } from './matmul.js';
 
-/** Threads per workgroup along the columns (x) and the filters (y). */
-const WX = 16;
-const WY = 16;
-const THREADS = WX * WY;
-
-/** A register-block shape: each thread owns `tm` filters × `tn4` vec4 of pixels; K steps of `bk`. */
-interface TileConfig {
-  readonly name: string;
-  readonly tm: number;
-  readonly tn4: number;
-  readonly bk: number;
-}
-
-/** The tile shapes by name, for `params.tile` (tests force each one); the same as matmul's. */
-export const CONV_TILES: Readonly<Record<string, TileConfig>> = {
-  /** 128 filters × 128 pixels, 8×8 per thread: for outputs far larger than the GPU. */
-  L: { name: 'L', tm: 8, tn4: 2, bk: 8 },
-  /** 64 × 64, 4×4 per thread: the general case. */
-  M: { name: 'M', tm: 4, tn4: 1, bk: 16 },
-  /** 16 × 64, 1×4 per thread: at most 16 filters. */
-  T: { name: 'T', tm: 1, tn4: 1, bk: 16 },
-};
-
-/** Workgroups of 128×128 tiles from which the large tiles are used (as for matmul). */
-const LARGE_MIN_TILES = 2048;
+/** The tile shapes by name, for `params.tile` (tests force each one): matmul's. */
+export const CONV_TILES: Readonly<Record<string, TileConfig>> = TILES;
 
 function chooseTile(o: number, cols: number): TileConfig {
   if (o <= 16) return CONV_TILES.T;
@@ -141,23 +120,8 @@ function conv2dCode(t: TileConfig, mode: WeightMode, kh: number, kw: number, vec
     storeB.push(`  Bs[${row} * ${TN4}u + (bcol >> 2u)][bcol & 3u] = ${reg};`);
   }
 
-  // ---- the arithmetic of one staged step, fully unrolled (as in matmul.ts)
-  const acc = (i: number, j: number) => `c${i}_${j}`;
-  const body: string[] = [];
-  for (let q = 0; q < BK4; q++) {
-    body.push('  {');
-    for (let e = 0; e < 4; e++) {
-      for (let j = 0; j < t.tn4; j++) body.push(`    let b${e}_${j} = Bs[${(4 * q + e) * TN4 + j * WX}u + tx];`);
-    }
-    for (let i = 0; i < t.tm; i++) {
-      body.push(`    { let a = As[(ty * ${t.tm}u + ${i}u) * ${BK4}u + ${q}u];`);
-      for (let j = 0; j < t.tn4; j++) {
-        body.push(`      ${acc(i, j)} = ${acc(i, j)} + a.x * b0_${j} + a.y * b1_${j} + a.z * b2_${j} + a.w * b3_${j};`);
-      }
-      body.push('    }');
-    }
-    body.push('  }');
-  }
+  // ---- the arithmetic of one staged step, fully unrolled (matmul's)
+  const body = tileArithmetic(t);
 
   // ---- the stores: column gc = n·L + l of filter gm goes to n·M·L + gm·L + l
   const accDecl: string[] = [];

@@ -63,12 +63,10 @@ for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr',
 }
 
 /**
- * Launches out0[i] = body over the output's elements, reading each input through its own strided
- * index function (`at0(i)`, `at1(i)`...).
+ * The read plans of strided inputs: `at{k}(i)`, the storage index of element i of input k, for
+ * each input, its words appended to `meta`; `keys` tell the pipelines apart.
  */
-export function elementwise(gpu: WebGPUBackend, op: string, inputs: readonly GpuView[], out: GpuView, body: (reads: string[]) => string, keyExtra = ''): void {
-  const n = out.shape.reduce((a, b) => a * b, 1);
-  const meta: number[] = [n];
+export function readPlans(inputs: readonly GpuView[], meta: number[]): { fns: string[]; keys: string[] } {
   const fns: string[] = [];
   const keys: string[] = [];
   inputs.forEach((v, k) => {
@@ -77,6 +75,17 @@ export function elementwise(gpu: WebGPUBackend, op: string, inputs: readonly Gpu
     fns.push(plan.fn);
     keys.push(plan.key);
   });
+  return { fns, keys };
+}
+
+/**
+ * Launches out0[i] = body over the output's elements, reading each input through its own strided
+ * index function (`at0(i)`, `at1(i)`...).
+ */
+export function elementwise(gpu: WebGPUBackend, op: string, inputs: readonly GpuView[], out: GpuView, body: (reads: string[]) => string, keyExtra = ''): void {
+  const n = out.shape.reduce((a, b) => a * b, 1);
+  const meta: number[] = [n];
+  const { fns, keys } = readPlans(inputs, meta);
   const reads = inputs.map((_, k) => `in${k}[at${k}(i)]`);
   const expr = body(reads);
   const key = `${op}|${inputs.map((v) => v.dtype).join(',')}>${out.dtype}|${keys.join(',')}|${keyExtra}`;

@@ -34,12 +34,12 @@ import { workgroupsFor } from '../backend.js';
 import { bindings, entry, storageType } from '../wgsl.js';
 
 /** Threads per workgroup along N (x) and M (y). */
-const WX = 16;
-const WY = 16;
-const THREADS = WX * WY;
+export const WX = 16;
+export const WY = 16;
+export const THREADS = WX * WY;
 
 /** A register-block shape: each thread owns `tm` rows × `tn4` vec4 columns; K steps of `bk`. */
-interface TileConfig {
+export interface TileConfig {
   readonly name: string;
   readonly tm: number;
   readonly tn4: number;
@@ -59,10 +59,40 @@ const THIN: TileConfig = { name: 'T', tm: 1, tn4: 1, bk: 16 };
  * 1024² to 4096² (at 2048², 0.89 against 1.04 ms; at 4096², 4.67 against 5.68 ms): the large
  * tiles are kept for outputs beyond that, 2048 of them (about 5800² and up).
  */
-const LARGE_MIN_TILES = 2048;
+export const LARGE_MIN_TILES = 2048;
 
 /** The tile shapes by name, for `params.tile` (tests and tuning measure each one). */
 export const TILES: Record<string, TileConfig> = { L: LARGE, M: MEDIUM, T: THIN };
+
+/** The accumulator of row i, vec4 column j of a thread's register block. */
+export const acc = (i: number, j: number): string => `c${i}_${j}`;
+
+/**
+ * WGSL of the arithmetic of one staged K step of tile `t`, fully unrolled: every thread adds
+ * As(its rows, BK) · Bs(BK, its vec4 columns) into its accumulators `acc(i, j)`. The staged
+ * tiles are As[m·BK4 + k/4] (vec4 along K) and Bs[k·TN4 + n/4] (vec4 along N), as the matmul and
+ * conv2d kernels lay them out.
+ */
+export function tileArithmetic(t: TileConfig): string[] {
+  const TN4 = t.tn4 * WX;
+  const BK4 = t.bk / 4;
+  const body: string[] = [];
+  for (let q = 0; q < BK4; q++) {
+    body.push('  {');
+    for (let e = 0; e < 4; e++) {
+      for (let j = 0; j < t.tn4; j++) body.push(`    let b${e}_${j} = Bs[${(4 * q + e) * TN4 + j * WX}u + tx];`);
+    }
+    for (let i = 0; i < t.tm; i++) {
+      body.push(`    { let a = As[(ty * ${t.tm}u + ${i}u) * ${BK4}u + ${q}u];`);
+      for (let j = 0; j < t.tn4; j++) {
+        body.push(`      ${acc(i, j)} = ${acc(i, j)} + a.x * b0_${j} + a.y * b1_${j} + a.z * b2_${j} + a.w * b3_${j};`);
+      }
+      body.push('    }');
+    }
+    body.push('  }');
+  }
+  return body;
+}
 
 function chooseTile(m: number, n: number, batch: number): TileConfig {
   if (m <= 16) return THIN;
@@ -282,23 +312,7 @@ function tiledCode(t: TileConfig, modeA: Mode, modeB: Mode, vecOut: boolean): st
   // A(r = m, c = k) sits in As[m·BK4 + k/4][k%4]; B(r = k, c = n) in Bs[k·TN4 + n/4][n%4]
   const sa = staging('A', modeA, TM, BK, 'm0', 'k0', 'M', 'K', (r, c) => [`${r} * ${BK4}u + (${c} >> 2u)`, `${c} & 3u`]);
   const sb = staging('B', modeB, BK, TN, 'k0', 'n0', 'K', 'N', (r, c) => [`${r} * ${TN4}u + (${c} >> 2u)`, `${c} & 3u`]);
-  // the arithmetic of one staged step, fully unrolled
-  const acc = (i: number, j: number) => `c${i}_${j}`;
-  const body: string[] = [];
-  for (let q = 0; q < BK4; q++) {
-    body.push('  {');
-    for (let e = 0; e < 4; e++) {
-      for (let j = 0; j < t.tn4; j++) body.push(`    let b${e}_${j} = Bs[${(4 * q + e) * TN4 + j * WX}u + tx];`);
-    }
-    for (let i = 0; i < t.tm; i++) {
-      body.push(`    { let a = As[(ty * ${t.tm}u + ${i}u) * ${BK4}u + ${q}u];`);
-      for (let j = 0; j < t.tn4; j++) {
-        body.push(`      ${acc(i, j)} = ${acc(i, j)} + a.x * b0_${j} + a.y * b1_${j} + a.z * b2_${j} + a.w * b3_${j};`);
-      }
-      body.push('    }');
-    }
-    body.push('  }');
-  }
+  const body = tileArithmetic(t);
   const accDecl: string[] = [];
   const write: string[] = [];
   for (let i = 0; i < t.tm; i++) {

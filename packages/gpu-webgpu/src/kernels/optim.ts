@@ -8,7 +8,8 @@
 import type { AdamStepParams } from '@ml/tensor';
 import type { GpuKernel, GpuView, WebGPUBackend } from '../backend.js';
 import { workgroupsFor } from '../backend.js';
-import { bindings, entry, stridedIndex } from '../wgsl.js';
+import { bindings, entry } from '../wgsl.js';
+import { readPlans } from './elementwise.js';
 import { MATH_WGSL } from './math.js';
 
 /** The bits of `value` rounded to float32, as an i32 word for the `info` buffer. */
@@ -27,14 +28,7 @@ function launch(gpu: WebGPUBackend, inputs: readonly GpuView[], outputs: readonl
   const n = outputs[0].shape.reduce((a, b) => a * b, 1);
   // meta: [n, β₂, 1 − β₁, 1 − β₂, ε, stepSize, vScale, then each input's read plan]
   const meta: number[] = [n, ...[p.beta2, 1 - p.beta1, 1 - p.beta2, p.eps, p.stepSize, p.vScale].map(f32Bits)];
-  const fns: string[] = [];
-  const keys: string[] = [];
-  inputs.forEach((v, k) => {
-    const plan = stridedIndex(`at${k}`, v, meta.length);
-    meta.push(...plan.meta);
-    fns.push(plan.fn);
-    keys.push(plan.key);
-  });
+  const { fns, keys } = readPlans(inputs, meta);
   gpu.dispatch({
     op: 'adamStep',
     key: `adamStep|${name}|${keys.join(',')}`,

@@ -42,7 +42,7 @@ function threadsFor(len: number, perThread: number): number {
  * `x` with its dims in `order` (so its row-major index runs over them), without size-1 dims and
  * with neighbours that read memory contiguously merged: fewer dims make cheaper index functions.
  */
-function arranged(x: GpuView, order: readonly number[]): GpuView {
+export function arranged(x: GpuView, order: readonly number[]): GpuView {
   const shape: number[] = [];
   const strides: number[] = [];
   for (const d of order) {
@@ -79,7 +79,7 @@ const groupsFor = (groups: number) => workgroupsFor(groups, 1);
  * Order keys: u32 values whose unsigned order is the order of the elements. Floats compare by
  * bits (so the GPU's NaN and denormal handling plays no part): NaN above everything, −0 = +0.
  */
-const KEY_WGSL = /* wgsl */ `
+export const KEY_WGSL = /* wgsl */ `
 fn key_f32(x: f32) -> u32 {
   let b = bitcast<u32>(x);
   let m = b & 0x7fffffffu;

@@ -21,6 +21,7 @@ import type { GpuKernel, GpuView } from '../backend.js';
 import { workgroupsFor } from '../backend.js';
 import { bindings, stridedIndex } from '../wgsl.js';
 import { MATH_WGSL } from './math.js';
+import { arranged, KEY_WGSL } from './reduce.js';
 
 /** Threads per workgroup. */
 const WG = 256;
@@ -36,43 +37,13 @@ function threadsFor(n: number): number {
   return t;
 }
 
-/**
- * `x` with the softmax axis moved last (so the row-major index of its shape is row · n + j),
- * without size-1 dims and with neighbours that read memory contiguously merged.
- */
+/** `x` with the softmax axis moved last, so the row-major index of its shape is row · n + j. */
 function rowsView(x: GpuView, axis: number): GpuView {
-  const order = [...x.shape.keys()].filter((d) => d !== axis);
-  order.push(axis);
-  const shape: number[] = [];
-  const strides: number[] = [];
-  for (const d of order) {
-    const n = x.shape[d];
-    const s = x.strides[d];
-    if (n === 1) continue;
-    const last = shape.length - 1;
-    if (last >= 0 && strides[last] === s * n) {
-      shape[last] *= n;
-      strides[last] = s;
-    } else {
-      shape.push(n);
-      strides.push(s);
-    }
-  }
-  return { ...x, shape, strides };
+  return arranged(x, [...[...x.shape.keys()].filter((d) => d !== axis), axis]);
 }
 
-/**
- * Order keys: u32 values whose unsigned order is the order of the floats (−0 = +0, NaN above
- * everything, key 0 below −∞), and back (+0 for a zero, a NaN for the NaN key).
- */
-const KEY_WGSL = /* wgsl */ `
-fn key_(x: f32) -> u32 {
-  let b = bitcast<u32>(x);
-  let m = b & 0x7fffffffu;
-  if (m > 0x7f800000u) { return 0xffffffffu; }
-  if (m == 0u) { return 0x80000000u; }
-  return select(b | 0x80000000u, ~b, b >= 0x80000000u);
-}
+/** reduce.ts's order keys (`key_f32`: NaN above everything, −0 = +0), and back (+0 for a zero). */
+const UNKEY_WGSL = /* wgsl */ `
 fn unkey_(k: u32) -> f32 { return bitcast<f32>(select(~k, k ^ 0x80000000u, k >= 0x80000000u)); }
 fn finite_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < 0x7f800000u; }
 `;
@@ -85,6 +56,7 @@ function source(log: boolean, T: number, fn: string): string {
   return `${bindings(['float32'], ['float32'], true)}
 ${MATH_WGSL}
 ${KEY_WGSL}
+${UNKEY_WGSL}
 ${fn}
 const T: u32 = ${T}u;
 var<workgroup> sk: array<u32, ${WG}>;
@@ -103,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   // 1. the row's max (as an order key)
   var k = 0u;
   if (live) {
-    for (var j = t; j < n; j += T) { k = max(k, key_(in0[at0(first + j)])); }
+    for (var j = t; j < n; j += T) { k = max(k, key_f32(in0[at0(first + j)])); }
   }
   sk[lid] = k;
   workgroupBarrier();
